@@ -1,0 +1,1 @@
+"""Analytics: interval tables, dashboards, CSV, staffing and the simulator."""

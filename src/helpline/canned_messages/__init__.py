@@ -1,0 +1,1 @@
+"""Canned messages: personal ones per agent and public ones for everybody."""

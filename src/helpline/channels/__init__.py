@@ -1,0 +1,1 @@
+"""Adapters at the edge: they implement ports that the services declare."""

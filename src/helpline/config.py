@@ -1,0 +1,113 @@
+"""Helpline's settings: one class, read from the environment (prefix ``HELPLINE_``)."""
+
+from __future__ import annotations
+
+import secrets
+import zoneinfo
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# A well-known value: any deployment that still uses it has a forgeable session cookie.
+DEFAULT_SECRET_KEY = "change-me-helpline-development-key"  # noqa: S105 - refused in production
+MIN_PRODUCTION_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HELPLINE_", extra="ignore")
+
+    env: Literal["development", "production", "test"] = "development"
+    data_dir: Path = Path("./helpline-data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy async URL; default: SQLite in the data directory"
+    )
+    secret_key: str = DEFAULT_SECRET_KEY
+    admin_password: str | None = None
+    timezone: str = "UTC"
+    default_language: Literal["en", "it", "fr", "pt_BR"] = "en"
+    sip_host: str = "127.0.0.1"
+    sip_port: int = Field(default=5060, ge=1, le=65535)
+    rtp_ports: str = "20000-20999"
+    redis_url: str | None = None
+    nats_url: str | None = None
+    # Bodies above this size are refused with 413 before they are parsed.
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    session_max_age_seconds: int = Field(default=12 * 3600, ge=60)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_seconds: int = Field(default=300, ge=1)
+    cookie_secure: bool = False
+    # Address people use to reach Helpline, for links in emails; default: from the request.
+    public_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_sender: str = "helpline@localhost"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Europe/Rome)"
+            ) from exc
+        return value
+
+    @field_validator("rtp_ports")
+    @classmethod
+    def _port_range(cls, value: str) -> str:
+        try:
+            low, high = (int(part) for part in value.split("-", 1))
+        except ValueError as exc:
+            raise ValueError(
+                f"RTP ports must be a range such as 20000-20999, not {value!r}"
+            ) from exc
+        if not (1024 <= low < high <= 65535):
+            raise ValueError(f"RTP port range {value!r} must lie within 1024-65535, low < high")
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env == "production":
+            if (
+                self.secret_key == DEFAULT_SECRET_KEY
+                or len(self.secret_key) < MIN_PRODUCTION_SECRET_LENGTH
+            ):
+                raise ValueError(
+                    "HELPLINE_SECRET_KEY must be set to a random value of at least "
+                    f"{MIN_PRODUCTION_SECRET_LENGTH} characters in production "
+                    f"(for example: {secrets.token_urlsafe(32)})"
+                )
+            if self.admin_password is not None and len(self.admin_password) < 12:
+                raise ValueError(
+                    "HELPLINE_ADMIN_PASSWORD must have at least 12 characters in production"
+                )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'helpline.sqlite3').resolve()}"
+
+    @property
+    def recordings_dir(self) -> Path:
+        return self.data_dir / "recordings"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

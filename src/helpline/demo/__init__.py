@@ -1,0 +1,1 @@
+"""The demo organization: queues, campaign, supervisors, agents and their settings."""

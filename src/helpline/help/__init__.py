@@ -1,0 +1,1 @@
+"""Help: the user guide of each role, served from docs/guides, and sharing it."""

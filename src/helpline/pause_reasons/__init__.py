@@ -1,0 +1,1 @@
+"""Pause reasons agents choose when they pause."""

@@ -1,0 +1,1 @@
+"""The organization's permission matrix (admin guide: Settings → Permissions)."""

@@ -1,0 +1,1 @@
+"""Call queues, chat queues and campaigns, and who is assigned to them."""

@@ -1,0 +1,1 @@
+"""Real-time: the event bus that feeds WebSocket clients and in-process listeners."""

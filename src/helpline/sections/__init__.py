@@ -1,0 +1,1 @@
+"""The landing page of each section: agent, supervisor, admin and analytics."""

@@ -1,0 +1,1 @@
+"""Storage: engine, declarative base, unit of work, the event log and migrations."""

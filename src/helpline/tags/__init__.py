@@ -1,0 +1,1 @@
+"""Tags agents put on conversations and calls."""

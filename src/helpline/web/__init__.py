@@ -1,0 +1,1 @@
+"""The web application: wiring of routers, middleware, errors, static files and metrics."""

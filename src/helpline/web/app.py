@@ -1,0 +1,199 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, Gauge, generate_latest
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from helpline import __version__
+from helpline.auth import api as auth_api
+from helpline.auth import pages as auth_pages
+from helpline.config import Settings
+from helpline.help import api as help_api
+from helpline.help import pages as help_pages
+from helpline.http.deps import (
+    CSRF_COOKIE,
+    CsrfFailed,
+    NotAuthenticated,
+    PermissionDenied,
+    anonymous_language,
+)
+from helpline.http.templates import render
+from helpline.i18n import gettext as _
+from helpline.i18n import set_request_locale
+from helpline.permissions import api as permissions_api
+from helpline.permissions import pages as permissions_pages
+from helpline.realtime import api as realtime_api
+from helpline.realtime.bus import EventBus
+from helpline.sections import pages as section_pages
+from helpline.storage.engine import create_engine, create_session_factory
+from helpline.users import api as users_api
+from helpline.users import pages as users_pages
+from helpline.web.middleware import BodySizeLimit, SecurityHeaders
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+API_PREFIX = "/api/v1"
+
+WEBSOCKET_CLIENTS = Gauge("helpline_websocket_subscribers", "Clients subscribed to live events")
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith(API_PREFIX)
+
+
+def _page_error(request: Request, status_code: int, title: str, message: str) -> Response:
+    if getattr(request.state, "user", None) is None:
+        set_request_locale(anonymous_language(request), request.app.state.settings.timezone)
+    return render(
+        request, "error.html", {"title": title, "message": message}, status_code=status_code
+    )
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotAuthenticated)
+    async def not_authenticated(request: Request, _exc: NotAuthenticated) -> Response:
+        if _is_api(request):
+            return JSONResponse(
+                {"detail": "not authenticated: log in or send an API token"},
+                status_code=status.HTTP_401_UNAUTHORIZED,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        from urllib.parse import quote
+
+        return RedirectResponse(
+            f"/login?next={quote(target)}", status_code=status.HTTP_303_SEE_OTHER
+        )
+
+    @app.exception_handler(PermissionDenied)
+    async def permission_denied(request: Request, exc: PermissionDenied) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_403_FORBIDDEN)
+        return _page_error(
+            request, 403, _("Not allowed"), _("Your roles do not give you access to this page.")
+        )
+
+    @app.exception_handler(CsrfFailed)
+    async def csrf_failed(request: Request, _exc: CsrfFailed) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": "missing or wrong CSRF token"}, status_code=403)
+        return _page_error(
+            request,
+            403,
+            _("Form expired"),
+            _("The form was too old or came from another site. Go back, reload and try again."),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        errors = []
+        for error in exc.errors():
+            location = ".".join(str(part) for part in error.get("loc", ()))
+            errors.append({"location": location, "message": error.get("msg", "invalid")})
+        summary = "; ".join(f"{e['location']}: {e['message']}" for e in errors[:5])
+        if not _is_api(request):
+            return _page_error(request, 422, _("Invalid request"), summary)
+        return JSONResponse(
+            jsonable_encoder({"detail": f"invalid request: {summary}", "errors": errors}),
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_exception(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_api(request) or exc.status_code < 400:
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        title = _("Not found") if exc.status_code == 404 else _("Error")
+        message = (
+            _("There is nothing at this address.") if exc.status_code == 404 else str(exc.detail)
+        )
+        return _page_error(request, exc.status_code, title, message)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.resolved_database_url)
+        app.state.engine = engine
+        app.state.session_factory = create_session_factory(engine)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Helpline",
+        version=__version__,
+        description="Helpline's REST API. Authenticate with the session cookie set by "
+        "`POST /api/v1/auth/login` or with a personal API token as `Authorization: Bearer …`.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.bus = EventBus()
+
+    for router in (
+        auth_api.router,
+        auth_api.tokens_router,
+        users_api.router,
+        users_api.me_router,
+        permissions_api.router,
+        help_api.router,
+        realtime_api.router,
+    ):
+        app.include_router(router, prefix=API_PREFIX)
+    app.include_router(realtime_api.ws_router)
+    for router in (
+        auth_pages.router,
+        section_pages.router,
+        users_pages.router,
+        permissions_pages.router,
+        help_pages.router,
+    ):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz(request: Request) -> JSONResponse:
+        try:
+            async with request.app.state.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:  # noqa: BLE001 - any failure means unhealthy
+            return JSONResponse({"status": "unhealthy", "database": str(error)}, status_code=503)
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        WEBSOCKET_CLIENTS.set(request.app.state.bus.subscriber_count)
+        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    _install_error_handlers(app)
+    app.add_middleware(
+        SecurityHeaders, csrf_cookie=CSRF_COOKIE, secure_cookies=settings.cookie_secure
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def routes_table(app: FastAPI) -> list[dict[str, Any]]:
+    """Every HTTP route with its methods (used by the permission test to find new routes)."""
+    rows = []
+    for route in app.routes:
+        methods = getattr(route, "methods", None)
+        if methods:
+            rows.append({"path": route.path, "methods": sorted(methods - {"HEAD"})})  # type: ignore[attr-defined]
+    return rows
