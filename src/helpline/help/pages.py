@@ -28,6 +28,16 @@ from helpline.users.models import User
 router = APIRouter(prefix="/help", include_in_schema=False)
 
 
+def _missing(request: Request, matrix: dict[Permission, bool], error: DomainError) -> Response:
+    return render(
+        request,
+        "error.html",
+        {"title": _("Not found"), "message": error.message},
+        status_code=404,
+        matrix=matrix,
+    )
+
+
 def _index(
     request: Request,
     user: User,
@@ -38,7 +48,10 @@ def _index(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    guides = service.list_guides(language=current_language())
+    try:
+        guides = service.list_guides(language=current_language())
+    except DomainError as missing:
+        return _missing(request, matrix, missing)
     base = base_url(request, settings)
     return render(
         request,
@@ -66,7 +79,10 @@ async def help_index(
 async def help_guide(
     request: Request, role: Role, _user: CurrentUser, matrix: MatrixDep
 ) -> Response:
-    guide = service.guide(role=role, language=current_language())
+    try:
+        guide = service.guide(role=role, language=current_language())
+    except DomainError as missing:
+        return _missing(request, matrix, missing)
     return render(
         request, "help/guide.html", {"guide": guide, "active_section": "help"}, matrix=matrix
     )

@@ -20,6 +20,17 @@ router = APIRouter(prefix="/admin/users", include_in_schema=False)
 Admin = Annotated[User, Depends(require(Action.MANAGE_USERS))]
 
 
+EMPTY_FORM: dict[str, object] = {
+    "username": "",
+    "display_name": "",
+    "email": "",
+    "language": "en",
+    "roles": [],
+    "lines_text": "",
+    "is_active": True,
+}
+
+
 def parse_lines(text: str) -> list[dict[str, str]]:
     """One line per row: the extension, then an optional label."""
     lines = []
@@ -86,7 +97,7 @@ async def new_user_page(request: Request, _admin: Admin, matrix: MatrixDep) -> R
         "users/form.html",
         {
             "editing": None,
-            "values": {"roles": [], "language": "en"},
+            "values": EMPTY_FORM,
             "errors": [],
             "active_section": "admin",
         },

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import fastapi.routing
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -128,6 +129,7 @@ def create_app(settings: Settings) -> FastAPI:
         engine = create_engine(settings.resolved_database_url)
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
+        app.state.route_paths = route_paths(app)
         try:
             yield
         finally:
@@ -141,6 +143,7 @@ def create_app(settings: Settings) -> FastAPI:
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
+        swagger_ui_oauth2_redirect_url=f"{API_PREFIX}/docs/oauth2-redirect",
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -189,11 +192,29 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-def routes_table(app: FastAPI) -> list[dict[str, Any]]:
-    """Every HTTP route with its methods (used by the permission test to find new routes)."""
-    rows = []
-    for route in app.routes:
+def _effective_routes(app: FastAPI) -> Iterator[tuple[Any, str, set[str]]]:
+    """(route object, full path, methods) of every HTTP route, prefixes included.
+
+    FastAPI keeps included routers lazily; their routes' own ``path`` lacks the prefix.
+    """
+    iterate = getattr(fastapi.routing, "_iter_routes_with_context", None)
+    pairs = iterate(app.routes) if iterate else ((route, None) for route in app.routes)
+    for route, context in pairs:
         methods = getattr(route, "methods", None)
-        if methods:
-            rows.append({"path": route.path, "methods": sorted(methods - {"HEAD"})})  # type: ignore[attr-defined]
-    return rows
+        if not methods:
+            continue
+        path = context.path if context is not None else route.path
+        yield route, path, set(methods)
+
+
+def routes_table(app: FastAPI) -> list[dict[str, Any]]:
+    """Every HTTP route with its methods (the permission test finds new routes with it)."""
+    return [
+        {"path": path, "methods": sorted(methods - {"HEAD"})}
+        for _route, path, methods in _effective_routes(app)
+    ]
+
+
+def route_paths(app: FastAPI) -> dict[int, str]:
+    """Full path by route object, for metrics labels."""
+    return {id(route): path for route, path, _methods in _effective_routes(app)}

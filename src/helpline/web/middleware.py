@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from typing import Any
 
@@ -94,6 +95,12 @@ class SecurityHeaders:
         self.csrf_cookie = csrf_cookie
         self.secure_cookies = secure_cookies
 
+    def _has_csrf_cookie(self, scope: Scope) -> bool:
+        for name, value in scope["headers"]:
+            if name == b"cookie" and f"{self.csrf_cookie}=".encode() in value:
+                return True
+        return False
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
@@ -112,6 +119,9 @@ class SecurityHeaders:
                 ]
                 state = scope.get("state") or {}
                 new_token = state.get("new_csrf_token")
+                if new_token is None and not self._has_csrf_cookie(scope):
+                    # Every browser gets its token early, so any later form can use it.
+                    new_token = secrets.token_urlsafe(32)
                 if new_token:
                     cookie = f"{self.csrf_cookie}={new_token}; Path=/; HttpOnly; SameSite=Lax"
                     if self.secure_cookies:
@@ -124,7 +134,9 @@ class SecurityHeaders:
             await self.app(scope, receive, wrapped_send)
         finally:
             route = scope.get("route")
-            route_path = getattr(route, "path", "unmatched")
+            app = scope.get("app")
+            paths = getattr(getattr(app, "state", None), "route_paths", {}) if app else {}
+            route_path = paths.get(id(route), getattr(route, "path", "unmatched"))
             method = scope.get("method", "")
             HTTP_REQUESTS.labels(method, route_path, str(status_holder.get("status", 500))).inc()
             HTTP_LATENCY.labels(method, route_path).observe(time.perf_counter() - started)
