@@ -178,7 +178,8 @@ ROUTES: list[Route] = [
         api("POST", "/api/v1/help/share", {"role": "agent", "recipients": ["team@example.com"]}),
     ),
     # Pages.
-    Route("GET", "/", PUBLIC, page_get("/"), page=True),
+    # The start page sends each user to their section, and visitors to the login page.
+    Route("GET", "/", AUTHENTICATED, page_get("/"), page=True),
     Route("GET", "/login", PUBLIC, page_get("/login"), page=True),
     Route("POST", "/login", PUBLIC, login_in_fresh_client(page=True), page=True),
     Route("POST", "/logout", AUTHENTICATED, logout_fresh_session(page=True), page=True),
@@ -284,9 +285,6 @@ ROUTES: list[Route] = [
     ),
 ]
 
-# Routes whose answer is the same for everybody (their content differs, not their access).
-PUBLIC_PAGE_REDIRECTS = {"/"}
-
 
 class _Sink:
     def __init__(self) -> None:
@@ -340,7 +338,11 @@ def _check(route: Route, response: Any, *, anonymous: bool, allowed: bool) -> st
     if anonymous and route.needs != PUBLIC:
         ok = status == 303 and location.startswith("/login") if route.page else status == 401
     elif allowed:
-        redirect_ok = route.page and status == 303 and not location.startswith("/login")
+        # Logging out lands on the login page: that redirect is its success.
+        lands_on_login = route.path == "/logout"
+        redirect_ok = (
+            route.page and status == 303 and (lands_on_login or not location.startswith("/login"))
+        )
         ok = 200 <= status < 300 or redirect_ok
     else:
         ok = status == 403

@@ -11,6 +11,7 @@ from helpline.config import Settings
 from helpline.core.permissions import Permission, allowed_actions
 from helpline.errors import DomainError
 from helpline.http.deps import (
+    LANGUAGE_COOKIE,
     SESSION_COOKIE,
     CurrentUser,
     MatrixDep,
@@ -36,7 +37,15 @@ def throttle_policy(settings: Settings) -> service.ThrottlePolicy:
     )
 
 
-def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+def set_session_cookie(response: Response, settings: Settings, token: str, language: str) -> None:
+    # The language cookie lets pages that run no dependency (a 404) speak the user's language.
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        language,
+        max_age=365 * 86400,
+        samesite="lax",
+        secure=settings.cookie_secure,
+    )
     response.set_cookie(
         SESSION_COOKIE,
         sign_session_token(settings, token),
@@ -96,7 +105,7 @@ async def login(
         max_age=timedelta(seconds=settings.session_max_age_seconds),
     )
     response = JSONResponse(me_out(result.user, matrix).model_dump(mode="json"))
-    set_session_cookie(response, settings, token)
+    set_session_cookie(response, settings, token, result.user.language)
     return response
 
 

@@ -105,7 +105,7 @@ async def login_submit(
     response = RedirectResponse(
         safe_next(next) or home_for(result.user), status_code=status.HTTP_303_SEE_OTHER
     )
-    set_session_cookie(response, settings, token)
+    set_session_cookie(response, settings, token, result.user.language)
     return response
 
 

@@ -21,7 +21,7 @@ from helpline.http.deps import (
     user_roles,
 )
 from helpline.http.templates import render
-from helpline.i18n import current_language
+from helpline.i18n import current_language, ngettext
 from helpline.i18n import gettext as _
 from helpline.users.models import User
 
@@ -126,5 +126,10 @@ async def help_share(
         admin,
         matrix,
         settings,
-        message=_("The link was sent to %(count)s people.") % {"count": len(recipients)},
+        message=ngettext(
+            "The link was sent to %(count)s person.",
+            "The link was sent to %(count)s people.",
+            len(share.recipients),
+        )
+        % {"count": len(share.recipients)},
     )

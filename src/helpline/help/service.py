@@ -9,6 +9,7 @@ from markdown_it import MarkdownIt
 from helpline.channels.email import SmtpRelay
 from helpline.core.permissions import Role
 from helpline.errors import Invalid, NotFound
+from helpline.i18n import gettext as _
 
 # The guides live in the repository's docs/guides (one Markdown file a role, translations in
 # a folder per language); an installed wheel carries a copy inside the package.
@@ -80,8 +81,10 @@ async def share_by_email(
     """Email the link of a guide to the team; returns the link sent."""
     if relay is None:
         raise Invalid(
-            "email is not set up: set HELPLINE_SMTP_HOST (and HELPLINE_SMTP_PORT, "
-            "HELPLINE_SMTP_SENDER) or copy the link instead"
+            _(
+                "Email is not set up: set HELPLINE_SMTP_HOST (and HELPLINE_SMTP_PORT, "
+                "HELPLINE_SMTP_SENDER) or copy the link instead."
+            )
         )
     link = guide_url(base_url, role)
     title = guide(role=role, language="en").title
@@ -92,5 +95,7 @@ async def share_by_email(
     try:
         await relay.send(recipients=recipients, subject=f"Helpline: {title}", body=body)
     except OSError as error:
-        raise Invalid(f"the mail server did not accept the message: {error}") from error
+        raise Invalid(
+            _("The mail server did not accept the message: %(error)s") % {"error": error}
+        ) from error
     return link

@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, WebSocket
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.requests import HTTPConnection
 
 from helpline.auth import service as auth_service
 from helpline.config import Settings
 from helpline.core.permissions import Action, Permission, Role, is_allowed
-from helpline.i18n import language_from_accept_header, normalize_language, set_request_locale
+from helpline.i18n import (
+    DEFAULT_LANGUAGE,
+    language_from_accept_header,
+    normalize_language,
+    set_request_locale,
+)
 from helpline.permissions import service as permission_service
 from helpline.realtime.bus import EventBus
 from helpline.storage.eventlog import discard_pending_events
@@ -27,6 +34,39 @@ CSRF_COOKIE = "helpline_csrf"
 LANGUAGE_COOKIE = "helpline_lang"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+
+
+@dataclass(frozen=True)
+class ViewerLine:
+    extension: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The logged-in user as pages show them.
+
+    A plain copy: error pages render after the request's transaction has rolled back,
+    when the ORM object can no longer load anything.
+    """
+
+    id: int
+    username: str
+    display_name: str
+    language: str
+    role_names: tuple[str, ...]
+    lines: tuple[ViewerLine, ...]
+
+    @classmethod
+    def of(cls, user: User) -> Viewer:
+        return cls(
+            id=user.id,
+            username=user.username,
+            display_name=user.display_name,
+            language=user.language,
+            role_names=tuple(user.role_names),
+            lines=tuple(ViewerLine(line.extension, line.label) for line in user.lines),
+        )
 
 
 class NotAuthenticated(Exception):
@@ -119,20 +159,23 @@ async def resolve_user(
     return await auth_service.user_for_web_session(session=session, token=token, now=now)
 
 
-def anonymous_language(connection: Request | WebSocket) -> str:
+def anonymous_language(connection: HTTPConnection, default: str = DEFAULT_LANGUAGE) -> str:
+    """A visitor's language: ?lang=, then the language cookie, then Accept-Language."""
     chosen = normalize_language(connection.query_params.get("lang")) or normalize_language(
         connection.cookies.get(LANGUAGE_COOKIE)
     )
-    return chosen or language_from_accept_header(connection.headers.get("accept-language"))
+    return chosen or language_from_accept_header(
+        connection.headers.get("accept-language"), default=default
+    )
 
 
 async def get_optional_user(
     request: Request, session: SessionDep, settings: SettingsDep, now: NowDep
 ) -> User | None:
     user = await resolve_user(request, session, settings, now)
-    language = user.language if user else anonymous_language(request)
+    language = user.language if user else anonymous_language(request, settings.default_language)
     set_request_locale(language, settings.timezone)
-    request.state.user = user
+    request.state.user = Viewer.of(user) if user else None
     return user
 
 
@@ -155,7 +198,7 @@ async def get_permission_matrix(session: SessionDep) -> dict[Permission, bool]:
 MatrixDep = Annotated[dict[Permission, bool], Depends(get_permission_matrix)]
 
 
-def user_roles(user: User) -> frozenset[Role]:
+def user_roles(user: User | Viewer) -> frozenset[Role]:
     return frozenset(Role(name) for name in user.role_names)
 
 

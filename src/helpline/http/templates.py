@@ -13,8 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from helpline import i18n
 from helpline.core.permissions import Action, Role, is_allowed
-from helpline.http.deps import CSRF_FIELD, csrf_token_for, user_roles
-from helpline.users.models import User
+from helpline.http.deps import CSRF_FIELD, Viewer, csrf_token_for, user_roles
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
@@ -40,7 +39,7 @@ def templates() -> Jinja2Templates:
     return Jinja2Templates(env=env)
 
 
-def navigation(user: User | None, matrix: dict[Any, bool] | None) -> list[dict[str, str]]:
+def navigation(user: Viewer | None, matrix: dict[Any, bool] | None) -> list[dict[str, str]]:
     """The sections of the layout a user sees, by what their roles allow."""
     if user is None:
         return []
@@ -73,7 +72,7 @@ def render(
     status_code: int = 200,
     matrix: dict[Any, bool] | None = None,
 ) -> HTMLResponse:
-    user: User | None = getattr(request.state, "user", None)
+    user: Viewer | None = getattr(request.state, "user", None)
     full_context: dict[str, Any] = {
         "user": user,
         "roles": sorted(user_roles(user)) if user else [],
@@ -85,6 +84,11 @@ def render(
         "language": i18n.current_language(),
         "html_lang": i18n.current_language().replace("_", "-"),
         "active_section": "",
+        "role_labels": {
+            Role.ADMIN.value: i18n.gettext("Contact-center admin"),
+            Role.SUPERVISOR.value: i18n.gettext("Supervisor"),
+            Role.AGENT.value: i18n.gettext("Agent"),
+        },
     }
     full_context.update(context or {})
     return templates().TemplateResponse(request, name, full_context, status_code=status_code)

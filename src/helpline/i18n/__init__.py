@@ -52,9 +52,9 @@ def normalize_language(value: str | None) -> str | None:
     return base if base in LANGUAGES else None
 
 
-def language_from_accept_header(header: str | None) -> str:
+def language_from_accept_header(header: str | None, default: str = DEFAULT_LANGUAGE) -> str:
     if not header:
-        return DEFAULT_LANGUAGE
+        return default
     weighted: list[tuple[float, str]] = []
     for part in header.split(","):
         pieces = part.strip().split(";q=")
@@ -66,7 +66,7 @@ def language_from_accept_header(header: str | None) -> str:
         if code:
             weighted.append((weight, code))
     if not weighted:
-        return DEFAULT_LANGUAGE
+        return default
     return max(weighted, key=lambda item: item[0])[1]
 
 

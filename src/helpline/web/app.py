@@ -28,11 +28,9 @@ from helpline.http.deps import (
     CsrfFailed,
     NotAuthenticated,
     PermissionDenied,
-    anonymous_language,
 )
 from helpline.http.templates import render
 from helpline.i18n import gettext as _
-from helpline.i18n import set_request_locale
 from helpline.permissions import api as permissions_api
 from helpline.permissions import pages as permissions_pages
 from helpline.realtime import api as realtime_api
@@ -41,7 +39,7 @@ from helpline.sections import pages as section_pages
 from helpline.storage.engine import create_engine, create_session_factory
 from helpline.users import api as users_api
 from helpline.users import pages as users_pages
-from helpline.web.middleware import BodySizeLimit, SecurityHeaders
+from helpline.web.middleware import BodySizeLimit, RequestLocale, SecurityHeaders
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 API_PREFIX = "/api/v1"
@@ -54,8 +52,6 @@ def _is_api(request: Request) -> bool:
 
 
 def _page_error(request: Request, status_code: int, title: str, message: str) -> Response:
-    if getattr(request.state, "user", None) is None:
-        set_request_locale(anonymous_language(request), request.app.state.settings.timezone)
     return render(
         request, "error.html", {"title": title, "message": message}, status_code=status_code
     )
@@ -188,6 +184,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(
         SecurityHeaders, csrf_cookie=CSRF_COOKIE, secure_cookies=settings.cookie_secure
     )
+    app.add_middleware(
+        RequestLocale, timezone=settings.timezone, default_language=settings.default_language
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
 
@@ -203,7 +202,7 @@ def _effective_routes(app: FastAPI) -> Iterator[tuple[Any, str, set[str]]]:
         methods = getattr(route, "methods", None)
         if not methods:
             continue
-        path = context.path if context is not None else route.path
+        path = context.path if context is not None else getattr(route, "path", "")
         yield route, path, set(methods)
 
 

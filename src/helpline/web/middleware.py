@@ -8,7 +8,11 @@ import time
 from typing import Any
 
 from prometheus_client import Counter, Histogram
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from helpline.http.deps import anonymous_language
+from helpline.i18n import set_request_locale
 
 HTTP_REQUESTS = Counter(
     "helpline_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
@@ -85,6 +89,27 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class RequestLocale:
+    """Every request starts in the anonymous visitor's language; a login overrides it.
+
+    Set here, before routing, so that pages no dependency runs for (404s, failed logins)
+    are translated too.
+    """
+
+    def __init__(self, app: ASGIApp, *, timezone: str, default_language: str) -> None:
+        self.app = app
+        self.timezone = timezone
+        self.default_language = default_language
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            connection = HTTPConnection(scope)
+            set_request_locale(
+                anonymous_language(connection, default=self.default_language), self.timezone
+            )
+        await self.app(scope, receive, send)
 
 
 class SecurityHeaders:
