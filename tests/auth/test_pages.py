@@ -178,3 +178,31 @@ def test_account_page_creates_a_token_shown_once(helpline: Helpline) -> None:
     again = client.get("/account").text
     assert "phone app" in again
     assert 'data-testid="new-token"' not in again
+
+
+def test_a_user_changes_their_password_on_the_account_page(helpline: Helpline) -> None:
+    helpline.create_user("ann", "agent", password="first password")
+    client = helpline.login("ann", "first password")
+    token = _csrf(client)
+    wrong = client.post(
+        "/account/password",
+        data={"current_password": "nope", "new_password": "second password", "csrf_token": token},
+    )
+    assert wrong.status_code == 422
+    assert "current password is wrong" in wrong.text
+    short = client.post(
+        "/account/password",
+        data={"current_password": "first password", "new_password": "short", "csrf_token": token},
+    )
+    assert short.status_code == 422
+    done = client.post(
+        "/account/password",
+        data={
+            "current_password": "first password",
+            "new_password": "second password",
+            "csrf_token": token,
+        },
+    )
+    assert done.status_code == 200
+    assert "password was changed" in done.text
+    helpline.login("ann", "second password")

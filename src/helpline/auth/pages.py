@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 
 from helpline.auth import service
 from helpline.auth.api import set_session_cookie, throttle_policy
@@ -150,6 +151,35 @@ async def account_language(
     response = RedirectResponse("/account", status_code=status.HTTP_303_SEE_OTHER)
     response.set_cookie(LANGUAGE_COOKIE, language, max_age=365 * 86400, samesite="lax")
     return response
+
+
+@router.post("/account/password", dependencies=[CsrfProtected])
+async def account_password(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    now: NowDep,
+    matrix: MatrixDep,
+    current_password: Annotated[str, Form(max_length=1024)] = "",
+    new_password: Annotated[str, Form(max_length=1024)] = "",
+) -> Response:
+    message = error = None
+    try:
+        me_in = MeUpdate(current_password=current_password, new_password=new_password)
+        await user_service.update_me(session=session, user=user, me_in=me_in, now=now)
+        message = _("Your password was changed.")
+    except ValidationError:
+        error = _("The new password needs at least 8 characters.")
+    except DomainError:
+        error = _("The current password is wrong.")
+    tokens = await service.list_api_tokens(session=session, user=user)
+    return render(
+        request,
+        "auth/account.html",
+        {"tokens": tokens, "new_token": None, "message": message, "error": error},
+        status_code=422 if error else 200,
+        matrix=matrix,
+    )
 
 
 @router.post("/account/tokens", dependencies=[CsrfProtected])

@@ -75,6 +75,8 @@ async def users_page(
     matrix: MatrixDep,
     search: str | None = None,
     role: Role | None = None,
+    created: int | None = None,
+    updated: int | None = None,
 ) -> Response:
     users = await service.list_users(session=session, search=search, role=role)
     return render(
@@ -84,6 +86,8 @@ async def users_page(
             "users": users,
             "search": search or "",
             "role": role.value if role else "",
+            "created": created,
+            "updated": updated,
             "active_section": "admin",
         },
         matrix=matrix,

@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from typing import Any
+
+from helpline.canned_messages import repository as canned_repository
+from helpline.demo import service
+from helpline.pause_reasons import repository as pause_repository
+from helpline.queues import repository as queue_repository
+from helpline.queues import service as queue_service
+from helpline.tags import repository as tag_repository
+from helpline.timeutil import utcnow
+from helpline.users import service as user_service
+from tests.support import Helpline
+
+
+def test_demo_organization_has_what_the_readme_promises(helpline: Helpline) -> None:
+    report = helpline.run(lambda session: service.load(session=session, now=utcnow()))
+    assert report.created
+    assert len(report.users) == 12
+
+    async def inventory(session: Any) -> dict[str, Any]:
+        users = await user_service.list_users(session=session)
+        agent1 = next(u for u in users if u.username == "agent1")
+        return {
+            "call": [
+                (q.extension, q.name) for q in await queue_repository.list_call_queues(session)
+            ],
+            "chat": len(await queue_repository.list_chat_queues(session)),
+            "campaigns": len(await queue_repository.list_campaigns(session)),
+            "agents": sorted(u.username for u in users if u.role_names == ["agent"]),
+            "supervisors": sorted(u.username for u in users if "supervisor" in u.role_names),
+            "pause": [r.name for r in await pause_repository.list_all(session)],
+            "tags": len(await tag_repository.list_all(session)),
+            "canned": len(await canned_repository.list_public(session)),
+            "agent1": await queue_service.assigned_to(
+                session=session, user_id=agent1.id, role="agent"
+            ),
+            "extensions": sorted(ln.extension for u in users for ln in u.lines),
+        }
+
+    found = helpline.run(inventory)
+    assert sorted(found["call"]) == [("500", "Support"), ("501", "Sales"), ("502", "Billing")]
+    assert found["chat"] == 2
+    assert found["campaigns"] == 1
+    assert found["agents"] == sorted(f"agent{n}" for n in range(1, 11))
+    assert found["supervisors"] == ["supervisor1", "supervisor2"]
+    assert "Lunch" in found["pause"]
+    assert found["tags"] >= 3
+    assert found["canned"] >= 3
+    assert found["agent1"].call_queues == ["Support"]
+    assert found["agent1"].chat_queues == ["Web support"]
+    assert [str(n) for n in range(201, 211)] == found["extensions"][:10]
+
+    again = helpline.run(lambda session: service.load(session=session, now=utcnow()))
+    assert not again.created
