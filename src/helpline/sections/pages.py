@@ -61,6 +61,7 @@ async def admin_section(
             "can_manage_users": is_allowed(roles, Action.MANAGE_USERS, matrix),
             "can_manage_permissions": is_allowed(roles, Action.MANAGE_PERMISSIONS, matrix),
             "can_view_events": is_allowed(roles, Action.VIEW_EVENT_LOG, matrix),
+            "can_view_queues": is_allowed(roles, Action.VIEW_QUEUE_SETTINGS, matrix),
             "active_section": "admin",
         },
         matrix=matrix,

@@ -33,6 +33,8 @@ from helpline.http.templates import render
 from helpline.i18n import gettext as _
 from helpline.permissions import api as permissions_api
 from helpline.permissions import pages as permissions_pages
+from helpline.queues import api as queues_api
+from helpline.queues import pages as queues_pages
 from helpline.realtime import api as realtime_api
 from helpline.realtime.bus import EventBus
 from helpline.sections import pages as section_pages
@@ -152,6 +154,10 @@ def create_app(settings: Settings) -> FastAPI:
         users_api.me_router,
         permissions_api.router,
         help_api.router,
+        queues_api.call_queues_router,
+        queues_api.chat_queues_router,
+        queues_api.campaigns_router,
+        queues_api.priorities_router,
         realtime_api.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
@@ -161,6 +167,7 @@ def create_app(settings: Settings) -> FastAPI:
         section_pages.router,
         users_pages.router,
         permissions_pages.router,
+        queues_pages.router,
         help_pages.router,
     ):
         app.include_router(router)
