@@ -74,3 +74,17 @@ class Helpline:
         )
         assert response.status_code == 200, response.text
         return client
+
+
+def wait_until(
+    check: Callable[[], bool], *, timeout: float = 10.0, what: str = "condition"
+) -> None:
+    """Poll ``check`` (bounded): for effects that happen after a commit, in the background."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -156,3 +156,14 @@ def test_serve_creates_the_admin_prints_the_password_and_serves(env: dict[str, s
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_simulate_prints_the_staffing_figures(env: dict[str, str]) -> None:
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "simulation.toml"
+    result = helpline("simulate", str(example), env=env)
+    assert result.returncode == 0, result.stderr
+    assert "ASA" in result.stdout
+    assert "overall" in result.stdout
+    missing = helpline("simulate", "/nonexistent.toml", env=env)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("error:")

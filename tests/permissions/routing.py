@@ -43,6 +43,9 @@ class Route:
     needs: Action | str
     call: Request
     page: bool = False
+    # The answer also depends on live state (e.g. "you are not set up as an agent"): an
+    # allowed role only has to get past the permission gate (no 401/403, no 5xx).
+    gate_only: bool = False
 
 
 def api(method: str, path: str, body: Any = None) -> Request:

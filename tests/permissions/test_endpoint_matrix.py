@@ -86,6 +86,8 @@ def _check(route: Route, response: Any, *, anonymous: bool, allowed: bool) -> st
     location = response.headers.get("location", "")
     if anonymous and route.needs != PUBLIC:
         ok = status == 303 and location.startswith("/login") if route.page else status == 401
+    elif allowed and route.gate_only:
+        ok = status not in (401, 403) and status < 500
     elif allowed:
         # Logging out lands on the login page: that redirect is its success.
         lands_on_login = route.path == "/logout"

@@ -35,7 +35,7 @@ def test_events_applied_to_an_old_state_equal_a_fresh_state(helpline: Helpline) 
     boss = helpline.login("boss")
     with _register(boss) as (socket, initial):
         old_state = initial["state"]
-        assert set(old_state) == {"me", "users", "permissions"}
+        assert set(old_state) == {"me", "users", "permissions", "acd"}
         state, ids = _changes_and_events(boss, socket, initial)
 
     with _register(boss) as (_fresh_socket, fresh):
@@ -75,7 +75,7 @@ def test_an_agent_sees_only_events_about_themselves(helpline: Helpline) -> None:
     helpline.create_user("boss", "admin")
     agent = helpline.create_user("ann", "agent")
     boss = helpline.login("boss")
-    with _register(helpline.login("ann")) as (socket, initial):
+    with _register(helpline.login("ann"), ["user.created", "user.updated"]) as (socket, initial):
         assert "users" not in initial["state"]
         assert initial["state"]["me"]["username"] == "ann"
         boss.post(
@@ -143,3 +143,55 @@ def test_a_foreign_origin_is_refused(helpline: Helpline) -> None:
     ):
         pass
     assert closed.value.code == 4403
+
+
+def test_live_acd_views_applied_to_an_old_state_equal_a_fresh_state(helpline: Helpline) -> None:
+    from tests.acd.test_live import queue_with_agents
+
+    helpline.create_user("boss", "admin")
+    ann = helpline.create_user("ann", "agent")
+    boss = helpline.login("boss")
+    agent = helpline.login("ann")
+    queue = queue_with_agents(helpline, boss, ann, wrap_up_seconds=600)
+    with _register(boss, ["acd.queue_view", "acd.agent_view"]) as (socket, initial):
+        state = initial["state"]
+        assert queue in state["acd"]["queues"]
+        assert state["acd"]["me"] is None  # the admin is not an agent
+        agent.post("/api/v1/acd/me/login", json={})
+        boss.post("/api/v1/acd/contacts", json={"queue_id": queue, "contact_id": "c1"})
+        boss.post("/api/v1/acd/contacts", json={"queue_id": queue, "contact_id": "c2"})
+        offer = agent.get("/api/v1/acd/me").json()["open_offers"][0]
+        agent.post(f"/api/v1/acd/offers/{offer['offer_id']}/accept")
+        with _register(boss, ["acd.queue_view", "acd.agent_view"]) as (_other, fresh):
+            target = fresh["state"]
+        for _ in range(50):
+            if state == target:
+                break
+            state = apply_event(state, socket.receive_json()["event"])
+        assert state == target
+    view = state["acd"]["queues"][queue]
+    assert [w["contact_id"] for w in view["waiting"]] == ["c2"]
+    assert view["card"]["handled"] == 1
+
+
+def test_an_agent_gets_their_own_view_and_their_queues(helpline: Helpline) -> None:
+    from tests.acd.test_live import queue_with_agents
+
+    helpline.create_user("boss", "admin")
+    ann = helpline.create_user("ann", "agent")
+    bob = helpline.create_user("bob", "agent")
+    boss = helpline.login("boss")
+    mine = queue_with_agents(helpline, boss, ann, name="Mine")
+    other = queue_with_agents(helpline, boss, bob, name="Other")
+    agent = helpline.login("ann")
+    with _register(agent, ["acd.queue_view", "acd.agent_view"]) as (socket, initial):
+        assert set(initial["state"]["acd"]["queues"]) == {mine}
+        assert initial["state"]["acd"]["me"]["status"] == "logged_out"
+        helpline.login("bob").post("/api/v1/acd/me/login", json={})  # touches only Other
+        agent.post("/api/v1/acd/me/login", json={})
+        seen = [socket.receive_json()["event"] for _ in range(2)]
+    assert {e["type"] for e in seen} == {"acd.queue_view", "acd.agent_view"}
+    assert all(e["payload"].get("queue_id", mine) != other for e in seen)
+    me = next(e for e in seen if e["type"] == "acd.agent_view")["payload"]
+    assert me["agent_id"] == str(ann.id)
+    assert me["status"] == "ready"

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from helpline.storage.eventlog import Event, append_event, last_sequence, read_events
 from helpline.storage.engine import create_engine, create_session_factory
+from helpline.storage.eventlog import Event, append_event, last_sequence, read_events
 from helpline.storage.unit_of_work import unit_of_work
 from helpline.users.models import User
 
@@ -31,19 +31,25 @@ def test_events_are_written_in_the_same_transaction_as_the_state(database_url: s
         engine = create_engine(database_url)
         factory = create_session_factory(engine)
         now = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
-        async with unit_of_work(factory, publish) as session:
-            session.add(
-                User(username="kept", display_name="Kept", password_hash="x", created_at=now, updated_at=now)
+
+        def user(name: str) -> User:
+            return User(
+                username=name, display_name=name, password_hash="x", created_at=now, updated_at=now
             )
+
+        async with unit_of_work(factory, publish) as session:
+            session.add(user("kept"))
             append_event(session, SomethingHappened(what="kept"), occurred_at=now)
-        with pytest.raises(RuntimeError):
+
+        async def failing_command() -> None:
             async with unit_of_work(factory, publish) as session:
-                session.add(
-                    User(username="lost", display_name="Lost", password_hash="x", created_at=now, updated_at=now)
-                )
+                session.add(user("lost"))
                 append_event(session, SomethingHappened(what="lost"), occurred_at=now)
                 await session.flush()
                 raise RuntimeError("the command failed")
+
+        with pytest.raises(RuntimeError):
+            await failing_command()
         async with factory() as session:
             users = await session.scalar(select(func.count()).select_from(User))
             events = await read_events(session)
@@ -94,7 +100,7 @@ def test_naive_times_are_refused() -> None:
     from unittest.mock import MagicMock
 
     with pytest.raises(ValueError, match="timezone-aware"):
-        append_event(MagicMock(), SomethingHappened(what="x"), occurred_at=datetime(2026, 1, 1))  # noqa: DTZ001
+        append_event(MagicMock(), SomethingHappened(what="x"), occurred_at=datetime(2026, 1, 1))
 
 
 def test_event_types_are_unique() -> None:

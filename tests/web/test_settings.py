@@ -9,7 +9,10 @@ from helpline.config import DEFAULT_SECRET_KEY, Settings
 def test_development_defaults_use_sqlite_in_the_data_directory(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.delenv("HELPLINE_DATABASE_URL", raising=False)
     settings = Settings(data_dir=tmp_path)
-    assert settings.resolved_database_url == f"sqlite+aiosqlite:///{tmp_path.resolve()}/helpline.sqlite3"
+    assert (
+        settings.resolved_database_url
+        == f"sqlite+aiosqlite:///{tmp_path.resolve()}/helpline.sqlite3"
+    )
     assert settings.sip_port == 5060
 
 

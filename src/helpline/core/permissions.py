@@ -60,6 +60,8 @@ class Action(StrEnum):
     MANAGE_PERMISSIONS = "manage_permissions"
     VIEW_EVENT_LOG = "view_event_log"
     SHARE_HELP = "share_help"
+    # Integrations that bring contacts in (a channel, a CRM): admins or their API tokens.
+    ROUTE_CONTACTS = "route_contacts"
     VIEW_QUEUE_SETTINGS = "view_queue_settings"
     MANAGE_QUEUE_SETTINGS = "manage_queue_settings"
     VIEW_PAUSE_REASONS = "view_pause_reasons"
@@ -76,6 +78,7 @@ _ADMIN_ONLY = frozenset(
         Action.MANAGE_USERS,
         Action.MANAGE_PERMISSIONS,
         Action.VIEW_EVENT_LOG,
+        Action.ROUTE_CONTACTS,
         Action.SHARE_HELP,
     }
 )

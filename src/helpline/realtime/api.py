@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -12,12 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from helpline.config import Settings
-from helpline.core.permissions import Action, Role, is_allowed
+from helpline.core.permissions import Action
 from helpline.http.deps import SessionDep, require, resolve_user
-from helpline.permissions import service as permission_service
 from helpline.realtime.bus import EventBus, SubscriptionLost
 from helpline.realtime.state import (
     RegistrationError,
+    audience_of,
     check_event_types,
     fetch_initial_state,
     visible_to,
@@ -112,15 +113,22 @@ async def events_socket(websocket: WebSocket) -> None:
         await _send_error(websocket, CLOSE_BAD_REQUEST, "bad_request", message)
         return
     # Subscribe before reading the state so that no event falls between the two.
+    acd = getattr(websocket.app.state, "acd", None)
     with bus.subscribe() as subscription:
         async with factory() as session:
+            audience = await audience_of(session=session, user=user, acd=acd)
             state, last_event_id = await fetch_initial_state(
-                session=session, user=user, event_types=event_types
+                session=session, user=user, event_types=event_types, audience=audience
             )
-            matrix = await permission_service.get_matrix(session=session)
-        roles = frozenset(Role(name) for name in user.role_names)
-        can_manage_users = is_allowed(roles, Action.MANAGE_USERS, matrix)
-        await websocket.send_json({"type": "state", "last_event_id": last_event_id, "state": state})
+        await websocket.send_json(
+            {
+                "type": "state",
+                "last_event_id": last_event_id,
+                "state": state,
+                # Lets a browser show durations right even when its clock is off.
+                "server_time": time.time(),
+            }
+        )
         receiver = asyncio.create_task(_drain_client(websocket))
         try:
             while not receiver.done():
@@ -134,7 +142,7 @@ async def events_socket(websocket: WebSocket) -> None:
                 event = getter.result()
                 if event.seq <= last_event_id or event.type not in event_types:
                     continue
-                if not visible_to(event, user_id=user.id, can_manage_users=can_manage_users):
+                if not visible_to(event, audience):
                     continue
                 await websocket.send_json({"type": "event", "event": event.as_json()})
                 if _deactivates(event, user.id):

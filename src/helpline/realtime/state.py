@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpline.acd.service import (
+    AGENT_VIEW,
+    QUEUE_VIEW,
+    AcdService,
+    agent_key,
+    agent_queue_ids,
+    visible_queue_ids,
+)
 from helpline.core.permissions import Action, Permission, Role, is_allowed
 from helpline.permissions import service as permission_service
 from helpline.storage.eventlog import StoredEvent, last_sequence
@@ -24,7 +33,19 @@ EVENT_TYPES: dict[str, str] = {
     "user.created": "users",
     "user.updated": "users",
     "permissions.changed": "permissions",
+    QUEUE_VIEW: "acd",
+    AGENT_VIEW: "acd",
 }
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a registered client is, to decide which events they may see."""
+
+    user_id: int
+    can_manage_users: bool
+    supervised_queues: frozenset[str]
+    acd: AcdService | None
 
 
 class RegistrationError(ValueError):
@@ -38,26 +59,60 @@ def check_event_types(requested: Collection[str]) -> list[str]:
     return sorted(set(requested))
 
 
-async def fetch_initial_state(
-    *, session: AsyncSession, user: User, event_types: Collection[str]
-) -> tuple[dict[str, Any], int]:
-    """The state and the sequence number of the last event it includes (read together)."""
-    last_event_id = await last_sequence(session)
+async def audience_of(*, session: AsyncSession, user: User, acd: AcdService | None) -> Audience:
     matrix = await permission_service.get_matrix(session=session)
     roles = frozenset(Role(name) for name in user.role_names)
+    supervised: list[str] = []
+    if acd is not None and is_allowed(roles, Action.USE_SUPERVISOR_DASHBOARD, matrix):
+        supervised = await visible_queue_ids(session=session, acd=acd, user=user, matrix=matrix)
+    return Audience(
+        user_id=user.id,
+        can_manage_users=is_allowed(roles, Action.MANAGE_USERS, matrix),
+        supervised_queues=frozenset(supervised),
+        acd=acd,
+    )
+
+
+def _visible_queues(audience: Audience) -> set[str]:
+    if audience.acd is None:
+        return set()
+    return set(audience.supervised_queues) | agent_queue_ids(audience.acd, audience.user_id)
+
+
+async def fetch_initial_state(
+    *, session: AsyncSession, user: User, event_types: Collection[str], audience: Audience
+) -> tuple[dict[str, Any], int]:
+    """The state and the sequence number of the last event it includes.
+
+    Called with the ACD's lock-free views: the caller subscribes to the bus first, so an
+    event committed meanwhile is either in this state or delivered afterwards.
+    """
+    last_event_id = await last_sequence(session)
+    matrix = await permission_service.get_matrix(session=session)
     state: dict[str, Any] = {"me": user_service.snapshot(user)}
     parts = {EVENT_TYPES[event_type] for event_type in event_types}
-    if "users" in parts and is_allowed(roles, Action.MANAGE_USERS, matrix):
+    if "users" in parts and audience.can_manage_users:
         users = await user_service.list_users(session=session)
         state["users"] = {str(u.id): user_service.snapshot(u) for u in users}
     if "permissions" in parts:
         state["permissions"] = {p.value: matrix[p] for p in Permission}
+    if "acd" in parts and audience.acd is not None:
+        acd = audience.acd
+        me = agent_key(user.id)
+        state["acd"] = {
+            "me": acd.agent_view(me) if me in acd.router.agent_ids() else None,
+            "queues": {q: acd.queue_view(q) for q in sorted(_visible_queues(audience))},
+        }
     return state, last_event_id
 
 
-def visible_to(event: StoredEvent, *, user_id: int, can_manage_users: bool) -> bool:
+def visible_to(event: StoredEvent, audience: Audience) -> bool:
     if event.type in ("user.created", "user.updated"):
-        return can_manage_users or event.payload["user"]["id"] == user_id
+        return audience.can_manage_users or bool(event.payload["user"]["id"] == audience.user_id)
+    if event.type == QUEUE_VIEW:
+        return event.payload["queue_id"] in _visible_queues(audience)
+    if event.type == AGENT_VIEW:
+        return bool(event.payload["agent_id"] == agent_key(audience.user_id))
     return True
 
 
@@ -74,4 +129,8 @@ def apply_event(state: dict[str, Any], event: StoredEvent | dict[str, Any]) -> d
             new_state["me"] = snapshot
     elif event_type == "permissions.changed" and "permissions" in new_state:
         new_state["permissions"] = dict(payload["matrix"])
+    elif event_type == QUEUE_VIEW and "acd" in new_state:
+        new_state["acd"]["queues"][payload["queue_id"]] = payload
+    elif event_type == AGENT_VIEW and "acd" in new_state:
+        new_state["acd"]["me"] = payload
     return new_state

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from helpline.acd.service import visible_queue_ids
 from helpline.core.permissions import Action, is_allowed
 from helpline.http.deps import MatrixDep, SessionDep, require, user_roles
 from helpline.http.templates import render
-from helpline.queues import service as queue_service
+from helpline.i18n import gettext as _
+from helpline.pause_reasons import repository as pause_repository
 from helpline.storage.eventlog import read_events
+from helpline.users import service as user_service
 from helpline.users.models import User
 
 router = APIRouter(include_in_schema=False)
@@ -22,13 +25,65 @@ async def agent_section(
     user: Annotated[User, Depends(require(Action.USE_AGENT_DASHBOARD))],
     matrix: MatrixDep,
 ) -> Response:
-    assigned = await queue_service.assigned_to(session=session, user_id=user.id, role="agent")
+    reasons = [r.name for r in await pause_repository.list_all(session) if r.enabled]
     return render(
         request,
         "sections/agent.html",
-        {"assigned": assigned, "active_section": "agent"},
+        {"pause_reasons": reasons, "labels": agent_labels(reasons), "active_section": "agent"},
         matrix=matrix,
     )
+
+
+def status_labels() -> dict[str, str]:
+    return {
+        "logged_out": _("Logged out"),
+        "ready": _("Ready"),
+        "paused": _("Paused"),
+        "busy": _("Busy"),
+        "wrap_up": _("Wrap-up"),
+    }
+
+
+def agent_labels(pause_reasons: list[str]) -> dict[str, Any]:
+    """The agent dashboard script's texts, in the user's language."""
+    return {
+        "title": _("Agent") + " · Helpline",
+        "statuses": status_labels(),
+        "kinds": {
+            "call": _("Inbound call"),
+            "chat": _("Chat"),
+            "callback": _("Queue callback"),
+            "campaign_dial": _("Campaign call"),
+        },
+        "contact_states": {
+            "offered": _("Offered"),
+            "connected": _("Connected"),
+            "wrap_up": _("Wrap-up"),
+            "ended": _("Ended"),
+        },
+        "metrics": {
+            "waiting": _("Waiting"),
+            "agents_logged_in": _("Agents logged in"),
+            "longest_wait": _("Longest wait"),
+            "average_handle_time": _("Average handle time"),
+            "total_today": _("Total today"),
+            "outcomes": _("Abandoned / expired / handled"),
+        },
+        "pause_reasons": pause_reasons,
+        "my_status": _("My status"),
+        "in_queue": _("Logged in"),
+        "change": _("Change…"),
+        "log_in": _("Log in"),
+        "log_out": _("Log out"),
+        "ready_now": _("Ready now"),
+        "pause": _("Pause:"),
+        "pause_all": _("Pause"),
+        "end": _("End"),
+        "end_wrap_up": _("End wrap-up"),
+        "unknown_caller": _("Unknown caller"),
+        "not_agent": _("Not set up as an agent"),
+        "failed": _("That did not work. Try again."),
+    }
 
 
 @router.get("/supervisor", response_class=HTMLResponse)
@@ -38,13 +93,69 @@ async def supervisor_section(
     user: Annotated[User, Depends(require(Action.USE_SUPERVISOR_DASHBOARD))],
     matrix: MatrixDep,
 ) -> Response:
-    assigned = await queue_service.assigned_to(session=session, user_id=user.id, role="supervisor")
     return render(
         request,
         "sections/supervisor.html",
-        {"assigned": assigned, "active_section": "supervisor"},
+        {"labels": await supervisor_labels(session), "active_section": "supervisor"},
         matrix=matrix,
     )
+
+
+@router.get("/supervisor/queues/{queue_key}", response_class=HTMLResponse)
+async def supervisor_queue(
+    request: Request,
+    queue_key: str,
+    session: SessionDep,
+    user: Annotated[User, Depends(require(Action.USE_SUPERVISOR_DASHBOARD))],
+    matrix: MatrixDep,
+) -> Response:
+    acd = request.app.state.acd
+    visible = await visible_queue_ids(session=session, acd=acd, user=user, matrix=matrix)
+    if queue_key not in visible:
+        return render(
+            request,
+            "error.html",
+            {
+                "title": _("Not found"),
+                "message": _("There is no such queue, or you do not supervise it."),
+            },
+            status_code=404,
+            matrix=matrix,
+        )
+    return render(
+        request,
+        "sections/queue_detail.html",
+        {
+            "queue_key": queue_key,
+            "labels": await supervisor_labels(session),
+            "active_section": "supervisor",
+        },
+        matrix=matrix,
+    )
+
+
+async def supervisor_labels(session: Any) -> dict[str, Any]:
+    users = await user_service.list_users(session=session)
+    labels = agent_labels([])
+    labels.update(
+        {
+            "users": {str(u.id): u.display_name for u in users},
+            "service_level": _("Service level"),
+            "temporary": _("not assigned"),
+            "ready": _("Ready"),
+            "offered": _("Being offered"),
+            "callback": _("Callback"),
+            "in_queue": _("Logged in"),
+            "active_device": _("Active device"),
+            "not_visible": _("You do not supervise this queue."),
+            "why_not": {
+                "not an agent": _("Not an agent"),
+                "logging into unassigned queues is off": _("Logging into unassigned queues is off"),
+            },
+        }
+    )
+    labels["metrics"]["service_level"] = _("Service level")
+    return labels
 
 
 @router.get("/admin", response_class=HTMLResponse)

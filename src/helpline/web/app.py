@@ -18,6 +18,8 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from helpline import __version__
+from helpline.acd import api as acd_api
+from helpline.acd.service import AcdService
 from helpline.auth import api as auth_api
 from helpline.auth import pages as auth_pages
 from helpline.config import Settings
@@ -128,9 +130,15 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.engine = engine
         app.state.session_factory = create_session_factory(engine)
         app.state.route_paths = route_paths(app)
+        acd = AcdService(
+            session_factory=app.state.session_factory, bus=app.state.bus, timezone=settings.timezone
+        )
+        await acd.start()
+        app.state.acd = acd
         try:
             yield
         finally:
+            await acd.stop()
             await engine.dispose()
 
     app = FastAPI(
@@ -158,6 +166,7 @@ def create_app(settings: Settings) -> FastAPI:
         queues_api.chat_queues_router,
         queues_api.campaigns_router,
         queues_api.priorities_router,
+        acd_api.router,
         realtime_api.router,
     ):
         app.include_router(router, prefix=API_PREFIX)

@@ -10,7 +10,7 @@
     };
     socket.onmessage = function (message) {
       var data = JSON.parse(message.data);
-      if (data.type === "state") { onState(data.state, data.last_event_id); }
+      if (data.type === "state") { onState(data.state, data.last_event_id, data.server_time); }
       else if (data.type === "event") { onEvent(data.event); }
       else if (data.type === "error" && data.code === "queue_lost") {
         // Too far behind: start again from a fresh state.

@@ -1,0 +1,349 @@
+"""The ACD over HTTP: an agent's status and work, supervisors' actions, contact intake."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from helpline.acd.schemas import (
+    CandidateOut,
+    ContactIn,
+    ContactOut,
+    LoginIn,
+    PauseIn,
+    QueueTarget,
+    QueueViewOut,
+    WrapUpIn,
+)
+from helpline.acd.service import AcdService, agent_key, visible_queue_ids
+from helpline.core.acd import errors as core_errors
+from helpline.core.acd.events import Event as CoreEvent
+from helpline.core.acd.model import EndedBy, NewContact
+from helpline.core.acd.router import Router
+from helpline.core.permissions import Action, Permission, Role
+from helpline.http.deps import MatrixDep, SessionDep, require
+from helpline.pause_reasons import repository as pause_repository
+from helpline.users import service as user_service
+from helpline.users.models import User
+
+router = APIRouter(prefix="/acd", tags=["acd"])
+
+Agent = Annotated[User, Depends(require(Action.USE_AGENT_DASHBOARD))]
+Supervisor = Annotated[User, Depends(require(Action.USE_SUPERVISOR_DASHBOARD))]
+Integration = Annotated[User, Depends(require(Action.ROUTE_CONTACTS))]
+DEFAULT_PAUSE = "Paused"
+SUPERVISOR_PAUSE = "Paused by a supervisor"
+
+
+def get_acd(request: Request) -> AcdService:
+    service: AcdService = request.app.state.acd
+    return service
+
+
+AcdDep = Annotated[AcdService, Depends(get_acd)]
+
+
+def acd_http_error(error: core_errors.AcdError) -> HTTPException:
+    if isinstance(error, KeyError):  # unknown agent, queue, contact or offer
+        code = status.HTTP_404_NOT_FOUND
+    elif isinstance(error, core_errors.NotAllowedError):
+        code = status.HTTP_403_FORBIDDEN
+    else:
+        code = status.HTTP_409_CONFLICT
+    kind = type(error).__name__.removeprefix("Unknown").removesuffix("Error").lower()
+    message = f"no such {kind}: {error.args[0]}" if isinstance(error, KeyError) else str(error)
+    return HTTPException(status_code=code, detail=message)
+
+
+async def run(
+    acd: AcdService, command: Callable[[Router, float], list[CoreEvent]], actor: User
+) -> list[CoreEvent]:
+    try:
+        return await acd.run(command, actor_id=actor.id)
+    except core_errors.AcdError as error:
+        raise acd_http_error(error) from error
+
+
+def require_agent(acd: AcdService, user: User) -> str:
+    key = agent_key(user.id)
+    if key not in acd.router.agent_ids():
+        raise HTTPException(status.HTTP_409_CONFLICT, "you are not set up as an agent yet")
+    return key
+
+
+def require_queue(acd: AcdService, queue_id: str) -> str:
+    if queue_id not in acd.router.queue_ids():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no queue {queue_id}")
+    return queue_id
+
+
+def check_unassigned(
+    acd: AcdService, agent: str, queue_ids: list[str], matrix: dict[Permission, bool]
+) -> None:
+    members = set(acd._memberships(agent))
+    outside = [q for q in queue_ids if q not in members]
+    if outside and not matrix.get(Permission.ALLOW_UNASSIGNED_QUEUE_LOGIN, False):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"logging into queues one is not assigned to is off: {', '.join(outside)}",
+        )
+
+
+async def pause_reason(session: AsyncSession, given: str | None) -> str:
+    enabled = [r for r in await pause_repository.list_all(session) if r.enabled]
+    if not enabled:
+        return given or DEFAULT_PAUSE
+    if given is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "choose a pause reason")
+    for reason in enabled:
+        if reason.name.casefold() == given.casefold():
+            return reason.name
+    raise HTTPException(
+        status.HTTP_422_UNPROCESSABLE_CONTENT, f"{given!r} is not an enabled pause reason"
+    )
+
+
+# ---------------------------------------------------------------------- the agent
+
+
+@router.get("/me")
+async def my_status(acd: AcdDep, user: Agent) -> dict[str, Any]:
+    """My status, queues, open offers and contacts."""
+    return acd.agent_view(require_agent(acd, user))
+
+
+@router.post("/me/login")
+async def login(body: LoginIn, acd: AcdDep, user: Agent, matrix: MatrixDep) -> dict[str, Any]:
+    """Log into every assigned queue, or the ones chosen; pick the line for the session."""
+    agent = require_agent(acd, user)
+    queue_ids = (
+        [require_queue(acd, q) for q in body.queue_ids] if body.queue_ids is not None else None
+    )
+    if queue_ids:
+        check_unassigned(acd, agent, queue_ids, matrix)
+    extensions = [line.extension for line in user.lines]
+    if body.line is not None and body.line not in extensions:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"{body.line} is not one of your lines"
+        )
+    line = body.line or (extensions[0] if extensions else None)
+
+    def command(router_: Router, now: float) -> list[CoreEvent]:
+        events = router_.agent_login(agent, now, queue_ids)
+        if line is not None:
+            acd.lines[agent] = line
+        return events
+
+    await run(acd, command, user)
+    return acd.agent_view(agent)
+
+
+@router.post("/me/ready")
+async def ready(body: QueueTarget, acd: AcdDep, user: Agent) -> dict[str, Any]:
+    agent = require_agent(acd, user)
+    await run(acd, lambda r, now: r.agent_ready(agent, now, body.queue_id), user)
+    return acd.agent_view(agent)
+
+
+@router.post("/me/pause")
+async def pause(body: PauseIn, session: SessionDep, acd: AcdDep, user: Agent) -> dict[str, Any]:
+    agent = require_agent(acd, user)
+    reason = await pause_reason(session, body.reason)
+    await run(acd, lambda r, now: r.agent_pause(agent, now, reason, body.queue_id), user)
+    return acd.agent_view(agent)
+
+
+@router.post("/me/logout")
+async def logout(body: QueueTarget, acd: AcdDep, user: Agent) -> dict[str, Any]:
+    agent = require_agent(acd, user)
+    await run(acd, lambda r, now: r.agent_logout(agent, now, body.queue_id), user)
+    return acd.agent_view(agent)
+
+
+def _my_offer(acd: AcdService, agent: str, offer_id: int) -> None:
+    if not any(o == offer_id and a == agent for o, _c, a in acd.router.open_offers()):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no open offer {offer_id} for you")
+
+
+@router.post("/offers/{offer_id}/accept")
+async def accept(offer_id: int, acd: AcdDep, user: Agent) -> dict[str, Any]:
+    agent = require_agent(acd, user)
+    _my_offer(acd, agent, offer_id)
+    await run(acd, lambda r, now: r.accept(offer_id, now), user)
+    return acd.agent_view(agent)
+
+
+@router.post("/offers/{offer_id}/decline")
+async def decline(offer_id: int, acd: AcdDep, user: Agent) -> dict[str, Any]:
+    agent = require_agent(acd, user)
+    _my_offer(acd, agent, offer_id)
+    await run(acd, lambda r, now: r.decline(offer_id, now), user)
+    return acd.agent_view(agent)
+
+
+@router.post("/contacts/{contact_id}/end")
+async def end_contact(contact_id: str, acd: AcdDep, user: Agent) -> dict[str, Any]:
+    """I end a contact I am connected to: wrap-up follows."""
+    agent = require_agent(acd, user)
+    if contact_id not in acd.router.agent_view(agent).contacts:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"you have no contact {contact_id}")
+    await run(acd, lambda r, now: r.end_contact(contact_id, now), user)
+    return acd.agent_view(agent)
+
+
+@router.post("/me/wrap-up/end")
+async def end_wrap_up(body: WrapUpIn, acd: AcdDep, user: Agent) -> dict[str, Any]:
+    agent = require_agent(acd, user)
+    await run(acd, lambda r, now: r.end_wrap_up(agent, now, EndedBy.AGENT, body.contact_id), user)
+    return acd.agent_view(agent)
+
+
+# ---------------------------------------------------------------------- contact intake
+
+
+@router.post("/contacts", response_model=ContactOut, status_code=status.HTTP_201_CREATED)
+async def create_contact(body: ContactIn, acd: AcdDep, user: Integration) -> ContactOut:
+    """Bring a contact into a queue (a channel or an integration does this)."""
+    queue_id = require_queue(acd, body.queue_id)
+    contact_id = body.contact_id or uuid.uuid4().hex
+    contact = NewContact(contact_id, queue_id, body.kind, body.caller_id)
+    await run(acd, lambda r, now: r.enqueue(contact, now), user)
+    return ContactOut(
+        contact_id=contact_id, queue_id=queue_id, state=acd.router.contact_state(contact_id)
+    )
+
+
+@router.post("/contacts/{contact_id}/abandon", response_model=ContactOut)
+async def abandon_contact(contact_id: str, acd: AcdDep, user: Integration) -> ContactOut:
+    """The customer left while waiting."""
+    await run(acd, lambda r, now: r.abandon(contact_id, now), user)
+    return ContactOut(contact_id=contact_id, queue_id="", state=None)
+
+
+# ---------------------------------------------------------------------- supervisors
+
+
+class AgentAction(StrEnum):
+    LOGIN = "login"
+    LOGOUT = "logout"
+    PAUSE = "pause"
+    READY = "ready"
+    END_WRAP_UP = "end-wrap-up"
+
+
+async def supervised_queue(
+    queue_id: str,
+    session: AsyncSession,
+    acd: AcdService,
+    user: User,
+    matrix: dict[Permission, bool],
+) -> str:
+    require_queue(acd, queue_id)
+    if queue_id not in await visible_queue_ids(session=session, acd=acd, user=user, matrix=matrix):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"you do not supervise {queue_id}")
+    return queue_id
+
+
+@router.get("/queues", response_model=list[QueueViewOut])
+async def list_queue_views(
+    session: SessionDep, acd: AcdDep, user: Supervisor, matrix: MatrixDep
+) -> list[dict[str, Any]]:
+    return [
+        acd.queue_view(q)
+        for q in await visible_queue_ids(session=session, acd=acd, user=user, matrix=matrix)
+    ]
+
+
+@router.get("/queues/{queue_id}", response_model=QueueViewOut)
+async def queue_view(
+    queue_id: str, session: SessionDep, acd: AcdDep, user: Supervisor, matrix: MatrixDep
+) -> dict[str, Any]:
+    return acd.queue_view(await supervised_queue(queue_id, session, acd, user, matrix))
+
+
+@router.get("/queues/{queue_id}/candidates", response_model=list[CandidateOut])
+async def candidates(
+    queue_id: str,
+    session: SessionDep,
+    acd: AcdDep,
+    user: Supervisor,
+    matrix: MatrixDep,
+    search: Annotated[str | None, Query(max_length=100)] = None,
+    role: Role | None = None,
+) -> list[CandidateOut]:
+    """ "+ Log agents": any user, by search and role, with their lines."""
+    queue = await supervised_queue(queue_id, session, acd, user, matrix)
+    allow_unassigned = matrix.get(Permission.ALLOW_UNASSIGNED_QUEUE_LOGIN, False)
+    seated = {row.agent_id: row for row in acd.router.queue_agents(queue, acd.router.now)}
+    rows = []
+    for person in await user_service.list_users(
+        session=session, search=search, role=role, include_inactive=False
+    ):
+        key = agent_key(person.id)
+        member = queue in acd._memberships(key)
+        logged_in = bool(seated.get(key) and seated[key].logged_in)
+        why_not = None
+        if key not in acd.router.agent_ids():
+            why_not = "not an agent"
+        elif not member and not allow_unassigned:
+            why_not = "logging into unassigned queues is off"
+        rows.append(
+            CandidateOut(
+                id=person.id,
+                username=person.username,
+                display_name=person.display_name,
+                roles=person.role_names,
+                lines=[
+                    {
+                        "extension": line.extension,
+                        "label": line.label,
+                        "active": acd.lines.get(key) == line.extension,
+                    }
+                    for line in person.lines
+                ],
+                member=member,
+                logged_in=logged_in,
+                can_log_in=why_not is None and not logged_in,
+                why_not=why_not,
+            )
+        )
+    return rows
+
+
+@router.post("/queues/{queue_id}/agents/{user_id}/{action}")
+async def act_on_agent(
+    queue_id: str,
+    user_id: int,
+    action: AgentAction,
+    session: SessionDep,
+    acd: AcdDep,
+    user: Supervisor,
+    matrix: MatrixDep,
+    body: PauseIn | None = None,
+) -> dict[str, Any]:
+    """A supervisor's action on an agent in a queue: log in, log out, pause, ready,
+    end wrap-up."""
+    queue = await supervised_queue(queue_id, session, acd, user, matrix)
+    agent = agent_key(user_id)
+    if agent not in acd.router.agent_ids():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"user {user_id} is not an agent")
+    if action is AgentAction.LOGIN:
+        check_unassigned(acd, agent, [queue], matrix)
+        await run(acd, lambda r, now: r.agent_login(agent, now, [queue]), user)
+    elif action is AgentAction.LOGOUT:
+        await run(acd, lambda r, now: r.agent_logout(agent, now, queue), user)
+    elif action is AgentAction.PAUSE:
+        # A supervisor may pause without choosing one of the agents' reasons.
+        given = body.reason if body else None
+        reason = await pause_reason(session, given) if given else SUPERVISOR_PAUSE
+        await run(acd, lambda r, now: r.agent_pause(agent, now, reason, queue), user)
+    elif action is AgentAction.READY:
+        await run(acd, lambda r, now: r.agent_ready(agent, now, queue), user)
+    else:
+        await run(acd, lambda r, now: r.end_wrap_up(agent, now, EndedBy.SUPERVISOR), user)
+    return acd.queue_view(queue)

@@ -1,0 +1,639 @@
+"""The live ACD: one Router in the web process, every command in one transaction.
+
+Commands are serialized by a lock. Each one runs on the router, then its events and the
+router's new snapshot are written in one transaction; only after the commit are the
+events published. If the write fails, the router goes back to the last committed
+snapshot, so memory never runs ahead of storage. Timers (offer timeouts, wrap-up, maximum
+wait) fire from a background task that sleeps until the router's next due time.
+
+Besides the stored events, every command publishes *view* events for the dashboards
+(``acd.queue_view`` per queue touched, ``acd.agent_view`` per agent touched): the whole
+card, agents table and Waiting table of a queue, and an agent's own status. They are not
+stored: a fresh registration computes the same views from the router.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from helpline.acd import repository
+from helpline.acd.events import to_core, to_stored
+from helpline.core.acd import events as core_events
+from helpline.core.acd.metrics import MetricsBoard
+from helpline.core.acd.model import (
+    AgentConfig,
+    QueueConfig,
+    QueueKind,
+    SkillStep,
+    Strategy,
+)
+from helpline.core.acd.router import Router, config_to_dict
+from helpline.core.permissions import Permission, Role
+from helpline.queues import repository as queue_repository
+from helpline.realtime.bus import EventBus
+from helpline.storage.eventlog import (
+    StoredEvent,
+    append_event,
+    last_sequence,
+    take_pending_events,
+)
+from helpline.users import repository as user_repository
+
+log = logging.getLogger(__name__)
+
+CONFIG_EVENT_TYPES = frozenset(
+    {
+        "queue.created",
+        "queue.updated",
+        "queue.deleted",
+        "queue.assignments_changed",
+        "user.created",
+        "user.updated",
+        "agent_skills.changed",
+        "queue_skill_requirements.changed",
+        "skill.deleted",
+    }
+)
+QUEUE_VIEW = "acd.queue_view"
+AGENT_VIEW = "acd.agent_view"
+MAX_TIMER_SLEEP = 1.0
+
+
+def queue_key(kind: str, queue_id: int) -> str:
+    return f"{kind}:{queue_id}"
+
+
+def parse_queue_key(key: str) -> tuple[str, int]:
+    kind, _, number = key.partition(":")
+    return kind, int(number)
+
+
+def agent_key(user_id: int) -> str:
+    return str(user_id)
+
+
+def to_datetime(at: float) -> datetime:
+    return datetime.fromtimestamp(at, UTC)
+
+
+class AcdService:
+    def __init__(
+        self,
+        *,
+        session_factory: async_sessionmaker[AsyncSession],
+        bus: EventBus,
+        timezone: str = "UTC",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._factory = session_factory
+        self._bus = bus
+        self._tz = ZoneInfo(timezone)
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self.router = Router()
+        self.metrics = MetricsBoard()
+        self._committed: dict[str, Any] = {}
+        self._contact_index: dict[str, dict[str, Any]] = {}
+        self._agent_index: dict[str, dict[str, Any]] = {}
+        self.lines: dict[str, str] = {}  # agent id -> extension chosen for the session
+        self.queue_names: dict[str, str] = {}
+        self._day: str = ""
+        self._tasks: list[asyncio.Task[None]] = []
+        self._wake = asyncio.Event()
+
+    # ------------------------------------------------------------------ life cycle
+
+    async def start(self) -> None:
+        async with self._factory() as session:
+            stored = await repository.load_state(session)
+            queues, agents = await self._load_config(session)
+            now = self._now_for(stored)
+            today = repository.start_of_day(to_datetime(now), self._tz)
+            history = await repository.acd_events_since(session, today)
+        if stored is not None:
+            self.router = Router.restore(stored["router"])
+            self.lines = dict(stored.get("lines", {}))
+        self._reconfigure(queues, agents)
+        self._day = self._local_day(now)
+        self._rebuild_metrics(history)
+        await self._run(lambda router, at: router.dispatch(at), actor_id=None, force_write=True)
+        self._tasks = [
+            asyncio.create_task(self._timers(), name="acd-timers"),
+            asyncio.create_task(self._follow_configuration(), name="acd-config"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    def _now_for(self, stored: dict[str, Any] | None) -> float:
+        now = self._clock()
+        if stored is not None:
+            now = max(now, float(stored["router"]["now"]))
+        return now
+
+    def _local_day(self, at: float) -> str:
+        return to_datetime(at).astimezone(self._tz).date().isoformat()
+
+    # ------------------------------------------------------------------ configuration
+
+    async def _load_config(
+        self, session: AsyncSession
+    ) -> tuple[list[QueueConfig], list[AgentConfig]]:
+        queues: list[QueueConfig] = []
+        names: dict[str, str] = {}
+        chat_capacity: dict[str, int] = {}
+        for q in await queue_repository.list_call_queues(session):
+            key = queue_key("call", q.id)
+            names[key] = q.name
+            queues.append(
+                QueueConfig(
+                    queue_id=key,
+                    name=q.name,
+                    kind=QueueKind.CALL,
+                    strategy=Strategy(q.strategy),
+                    priority=q.priority_score,
+                    max_wait=float(q.max_wait_seconds),
+                    offer_timeout=float(q.offer_timeout_seconds),
+                    auto_pause_after_missed=q.auto_pause_after_missed,
+                    wrap_up_seconds=float(q.wrap_up_seconds),
+                    agent_may_end_wrap_up=q.agents_can_end_wrap_up,
+                    callback_enabled=q.callback_enabled,
+                    callback_threshold=float(q.callback_threshold_seconds),
+                    service_level_seconds=float(q.service_level_seconds),
+                )
+            )
+        for c in await queue_repository.list_chat_queues(session):
+            key = queue_key("chat", c.id)
+            names[key] = c.name
+            chat_capacity[key] = c.max_concurrent_chats
+            queues.append(
+                QueueConfig(
+                    queue_id=key,
+                    name=c.name,
+                    kind=QueueKind.CHAT,
+                    strategy=Strategy(c.strategy),
+                    priority=c.priority_score,
+                    offer_timeout=float(c.offer_timeout_seconds),
+                )
+            )
+        for m in await queue_repository.list_campaigns(session):
+            key = queue_key("campaign", m.id)
+            names[key] = m.name
+            queues.append(
+                QueueConfig(
+                    queue_id=key,
+                    name=m.name,
+                    kind=QueueKind.CAMPAIGN,
+                    priority=m.priority_score,
+                    offer_timeout=float(m.answer_timeout_seconds),
+                )
+            )
+        requirements = await _skill_requirements(session)
+        queues = [_with_skills(q, requirements.get(q.queue_id, [])) for q in queues]
+        self.queue_names = names
+        skills = await _agent_skills(session)
+        memberships: dict[str, dict[str, int | None]] = {}
+        for a in await queue_repository.all_assignments(session):
+            key = queue_key(a.queue_kind, a.queue_id)
+            if a.role == "agent" and key in names:
+                memberships.setdefault(agent_key(a.user_id), {})[key] = chat_capacity.get(key)
+        agents = []
+        for user in await user_repository.list_users(session, role=Role.AGENT.value):
+            if not user.is_active:
+                continue
+            key = agent_key(user.id)
+            agents.append(
+                AgentConfig(
+                    key,
+                    skills={str(s): p for s, p in skills.get(user.id, {}).items()},
+                    chat_capacity=3,
+                    memberships=memberships.get(key, {}),
+                )
+            )
+        return queues, agents
+
+    def _reconfigure(self, queues: list[QueueConfig], agents: list[AgentConfig]) -> None:
+        """Swap the router's settings for new ones, keeping its live state."""
+        if self.router.now == float("-inf"):  # never used yet: build it afresh
+            router = Router()
+            for queue in queues:
+                router.add_queue(queue)
+            for agent in agents:
+                router.add_agent(agent)
+            self.router = router
+            return
+        snapshot = self.router.snapshot()
+        wanted = {q.queue_id: q for q in queues}
+        live_queues = {c["queue_id"] for c in snapshot["contacts"]} | {
+            s["queue_id"] for a in snapshot["agents"] for s in a["seats"]
+        }
+        kept = [
+            q
+            for q in snapshot["queues"]
+            if q["queue_id"] not in wanted and q["queue_id"] in live_queues
+        ]
+        snapshot["queues"] = [config_to_dict(q) for q in queues] + kept
+        known = {q["queue_id"] for q in snapshot["queues"]}
+        by_id = {a.agent_id: a for a in agents}
+        merged = []
+        for data in snapshot["agents"]:
+            config = by_id.pop(data["agent_id"], None)
+            busy = data["presence"] != "logged_out" or any(
+                c["agent_id"] == data["agent_id"] for c in snapshot["contacts"]
+            )
+            if config is None and not busy:
+                continue  # no longer an agent, and nothing in flight
+            if config is not None:
+                data["skills"] = dict(config.skills)
+                data["memberships"] = {k: v for k, v in config.memberships.items() if k in known}
+            else:
+                data["memberships"] = {}
+            data["seats"] = [s for s in data["seats"] if s["queue_id"] in known]
+            merged.append(data)
+        for config in by_id.values():
+            merged.append(
+                {
+                    "agent_id": config.agent_id,
+                    "skills": dict(config.skills),
+                    "chat_capacity": config.chat_capacity,
+                    "memberships": dict(config.memberships),
+                    "presence": "logged_out",
+                    "pause_reason": None,
+                    "status_since": snapshot["now"],
+                    "idle_since": 0.0,
+                    "handled_today": 0,
+                    "missed_in_a_row": 0,
+                    "seats": [],
+                }
+            )
+        snapshot["agents"] = merged
+        self.router = Router.restore(snapshot)
+
+    def _rebuild_metrics(self, history: list[StoredEvent]) -> None:
+        self.metrics = MetricsBoard(
+            {q: self.router.queue_config(q).service_level_seconds for q in self.router.queue_ids()}
+        )
+        for stored in history:
+            try:
+                self.metrics.apply(to_core(stored.type, stored.payload))
+            except (KeyError, TypeError, ValueError):
+                log.warning("skipping unreadable ACD event %s", stored.seq)
+
+    async def _follow_configuration(self) -> None:
+        """Apply configuration changes (queues, teams, agents, skills) as they commit."""
+        with self._bus.subscribe() as subscription:
+            while True:
+                event = await subscription.get()
+                if event.type not in CONFIG_EVENT_TYPES:
+                    continue
+                for extra in subscription.drain():
+                    del extra  # one reload covers a burst of changes
+                try:
+                    await self.reload_configuration()
+                except Exception:  # the listener must survive a bad reload
+                    log.exception("reloading the ACD configuration failed")
+
+    async def reload_configuration(self) -> None:
+        async with self._lock:
+            async with self._factory() as session:
+                queues, agents = await self._load_config(session)
+            self._reconfigure(queues, agents)
+            for queue_id in self.router.queue_ids():
+                self.metrics.queue(queue_id).service_level_seconds = self.router.queue_config(
+                    queue_id
+                ).service_level_seconds
+            now = self._now()
+            # New members may take contacts that were waiting for somebody.
+            events = self.router.dispatch(now)
+            await self._commit(events, now, actor_id=None, force_write=True, all_views=True)
+        self._wake.set()
+
+    # ------------------------------------------------------------------ commands
+
+    def _now(self) -> float:
+        # The router refuses time that goes backwards; a wall clock may step back a little.
+        return max(self._clock(), self.router.now)
+
+    async def run(
+        self,
+        command: Callable[[Router, float], list[core_events.Event]],
+        *,
+        actor_id: int | None,
+    ) -> list[core_events.Event]:
+        """Run a command on the router and commit it. Core errors propagate unchanged."""
+        events = await self._run(command, actor_id=actor_id)
+        self._wake.set()
+        return events
+
+    async def _run(
+        self,
+        command: Callable[[Router, float], list[core_events.Event]],
+        *,
+        actor_id: int | None,
+        force_write: bool = False,
+    ) -> list[core_events.Event]:
+        async with self._lock:
+            now = self._now()
+            events = list(command(self.router, now))
+            await self._commit(events, now, actor_id=actor_id, force_write=force_write)
+            return events
+
+    async def _commit(
+        self,
+        events: list[core_events.Event],
+        now: float,
+        *,
+        actor_id: int | None,
+        force_write: bool = False,
+        all_views: bool = False,
+    ) -> None:
+        if not events and not force_write:
+            return
+        snapshot = {"router": self.router.snapshot(), "lines": dict(self.lines)}
+        try:
+            async with self._factory() as session:
+                for event in events:
+                    append_event(
+                        session,
+                        to_stored(event),
+                        occurred_at=to_datetime(event.at),
+                        actor_user_id=actor_id,
+                    )
+                await repository.save_state(session, snapshot, to_datetime(now))
+                await session.commit()
+                stored = take_pending_events(session)
+                seq = stored[-1].seq if stored else await last_sequence(session)
+        except Exception:
+            # Memory must not run ahead of storage: go back to what was committed.
+            if self._committed:
+                self.router = Router.restore(self._committed["router"])
+                self.lines = dict(self._committed.get("lines", {}))
+            raise
+        self._remember(snapshot)
+        self.metrics.apply_all(events)
+        queues, agents = self._touched(events)
+        if all_views:
+            queues = set(self.router.queue_ids())
+            agents = set(self.router.agent_ids())
+        views = [
+            self._view_event(QUEUE_VIEW, seq, now, self.queue_view(q, now)) for q in sorted(queues)
+        ]
+        views += [
+            self._view_event(AGENT_VIEW, seq, now, self.agent_view(a)) for a in sorted(agents)
+        ]
+        await self._bus.publish(stored + views)
+
+    def _remember(self, snapshot: dict[str, Any]) -> None:
+        self._committed = snapshot
+        self._contact_index = {c["contact_id"]: c for c in snapshot["router"]["contacts"]}
+        self._agent_index = {a["agent_id"]: a for a in snapshot["router"]["agents"]}
+
+    def _touched(self, events: list[core_events.Event]) -> tuple[set[str], set[str]]:
+        queues: set[str] = set()
+        agents: set[str] = set()
+        for event in events:
+            queue_id = getattr(event, "queue_id", None)
+            if queue_id is not None:
+                queues.add(queue_id)
+            agent_id = getattr(event, "agent_id", None)
+            if agent_id is not None:
+                agents.add(agent_id)
+        for agent_id in list(agents):
+            if agent_id in self.router.agent_ids():
+                view = self.router.agent_view(agent_id)
+                queues.update(view.queues)
+                queues.update(self._memberships(agent_id))
+        return {q for q in queues if q in self.router.queue_ids()}, agents
+
+    def _memberships(self, agent_id: str) -> list[str]:
+        data = self._agent_index.get(agent_id)
+        return list(data["memberships"]) if data else []
+
+    @staticmethod
+    def _view_event(event_type: str, seq: int, now: float, payload: dict[str, Any]) -> StoredEvent:
+        return StoredEvent(
+            seq=seq,
+            type=event_type,
+            payload=payload,
+            occurred_at=to_datetime(now),
+            actor_user_id=None,
+        )
+
+    async def _timers(self) -> None:
+        while True:
+            due = self.router.next_due()
+            now = self._now()
+            delay = MAX_TIMER_SLEEP if due is None else min(max(due - now, 0.01), MAX_TIMER_SLEEP)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+            try:
+                await self._run(self._tick, actor_id=None)
+            except Exception:  # a failed tick is retried at the next one
+                log.exception("ACD timer tick failed")
+
+    def _tick(self, router: Router, now: float) -> list[core_events.Event]:
+        events: list[core_events.Event] = []
+        day = self._local_day(now)
+        if day != self._day:
+            self._day = day
+            events += router.reset_day(now)
+            self.metrics.reset_day()
+        events += router.tick(now)
+        return events
+
+    # ------------------------------------------------------------------ views
+
+    def queue_view(self, queue_id: str, now: float | None = None) -> dict[str, Any]:
+        """Card, agents table and Waiting table of a queue, in timestamps (not durations)."""
+        at = self.router.now if now is None else now
+        config = self.router.queue_config(queue_id)
+        metrics = self.metrics.queue(queue_id)
+        waiting = self.router.waiting_contacts(queue_id, at)
+        agents = []
+        for row in self.router.queue_agents(queue_id, at):
+            agent = self.router.agent_view(row.agent_id)
+            agents.append(
+                {
+                    "agent_id": row.agent_id,
+                    "status": row.status.value,
+                    "status_reason": row.status_reason,
+                    "status_since": agent.status_since,
+                    "member": row.member,
+                    "logged_in": row.logged_in,
+                    "temporary": row.temporary,
+                    "paused_in_queue": row.paused_in_queue,
+                    "queue_pause_reason": row.queue_pause_reason,
+                    "line": self.lines.get(row.agent_id),
+                }
+            )
+        kind, number = parse_queue_key(queue_id)
+        card: dict[str, Any] = {
+            "waiting": len(waiting),
+            "oldest_queued_at": min((w.queued_at for w in waiting), default=None),
+            "agents_logged_in": sum(1 for a in agents if a["logged_in"]),
+            "agents_ready": sum(
+                1
+                for a in agents
+                if a["logged_in"] and a["status"] == "ready" and not a["paused_in_queue"]
+            ),
+            "average_handle_time": metrics.average_handle_time(),
+            "total_today": metrics.total_today,
+            "handled": metrics.handled,
+            "abandoned": metrics.abandoned,
+            "expired": metrics.expired,
+            "callbacks_requested": metrics.callbacks_requested,
+            "service_level": metrics.service_level(),
+            "service_level_seconds": config.service_level_seconds,
+        }
+        return {
+            "queue_id": queue_id,
+            "kind": kind,
+            "id": number,
+            "name": self.queue_names.get(queue_id, config.name),
+            "agent_may_end_wrap_up": config.agent_may_end_wrap_up,
+            "card": card,
+            "agents": agents,
+            "waiting": [
+                {
+                    "contact_id": w.contact_id,
+                    "kind": w.kind.value,
+                    "state": w.state,
+                    "position": w.position,
+                    "queued_at": w.queued_at,
+                    "estimated_wait": w.estimated_wait,
+                    "callback": w.callback,
+                    "caller_id": self._contact_index.get(w.contact_id, {}).get("caller_id"),
+                }
+                for w in waiting
+            ],
+        }
+
+    def agent_view(self, agent_id: str) -> dict[str, Any]:
+        view = self.router.agent_view(agent_id)
+        offers = []
+        for offer_id, contact_id, offered_to in self.router.open_offers():
+            if offered_to == agent_id:
+                offers.append(self._offer(offer_id, contact_id))
+        data = asdict(view)
+        data["status"] = view.status.value
+        data["queues"] = list(view.queues)
+        data["paused_queues"] = list(view.paused_queues)
+        data["open_offers"] = offers
+        data["contacts"] = [self._contact(c) for c in view.contacts]
+        data["memberships"] = self._memberships(agent_id)
+        data["line"] = self.lines.get(agent_id)
+        return data
+
+    def _offer(self, offer_id: int, contact_id: str) -> dict[str, Any]:
+        contact = self._contact(contact_id)
+        contact["offer_id"] = offer_id
+        return contact
+
+    def _contact(self, contact_id: str) -> dict[str, Any]:
+        data = self._contact_index.get(contact_id)
+        if data is not None:
+            queue_id = data["queue_id"]
+            return {
+                "contact_id": contact_id,
+                "kind": data["kind"],
+                "queue_id": queue_id,
+                "queue_name": self.queue_names.get(queue_id, queue_id),
+                "caller_id": data["caller_id"],
+                "state": self.router.contact_state(contact_id) or "ended",
+                "queued_at": data["queued_at"],
+                "connected_at": data["connected_at"],
+            }
+        return {"contact_id": contact_id, "state": self.router.contact_state(contact_id) or "ended"}
+
+
+async def visible_queue_ids(
+    *, session: AsyncSession, acd: AcdService, user: Any, matrix: dict[Permission, bool]
+) -> list[str]:
+    """Queues whose live views a supervisor sees: admins every queue; a supervisor the
+    queues they supervise, and every other call queue unless restricted to assigned ones."""
+    all_queues = acd.router.queue_ids()
+    roles = {Role(name) for name in user.role_names}
+    if Role.ADMIN in roles:
+        return sorted(all_queues)
+    if Role.SUPERVISOR not in roles:
+        return []
+    mine = {
+        queue_key(a.queue_kind, a.queue_id)
+        for a in await queue_repository.assignments_for_user(session, user.id)
+        if a.role == "supervisor"
+    }
+    restricted = matrix.get(Permission.SUPERVISOR_RESTRICT_TO_ASSIGNED_CALL_QUEUES, False)
+    return sorted(q for q in all_queues if q in mine or (q.startswith("call:") and not restricted))
+
+
+def agent_queue_ids(acd: AcdService, user_id: int) -> set[str]:
+    """Queues an agent sees cards of: their assigned ones and the ones they are in."""
+    key = agent_key(user_id)
+    if key not in acd.router.agent_ids():
+        return set()
+    return set(acd._memberships(key)) | set(acd.router.agent_view(key).queues)
+
+
+async def _agent_skills(session: AsyncSession) -> dict[int, dict[int, int]]:
+    try:
+        from helpline.skills import service as skills_service
+    except ImportError:  # the skills domain is optional for the router
+        return {}
+    result: dict[int, dict[int, int]] = await skills_service.skills_of_agents(session=session)
+    return result
+
+
+async def _skill_requirements(session: AsyncSession) -> dict[str, list[Any]]:
+    try:
+        from helpline.skills import service as skills_service
+    except ImportError:
+        return {}
+    raw = await skills_service.requirements(session=session)
+    return {queue_key(kind, number): rows for (kind, number), rows in raw.items()}
+
+
+def _with_skills(config: QueueConfig, requirements: list[Any]) -> QueueConfig:
+    if not requirements:
+        return config
+    from dataclasses import replace
+
+    initial = max(r.min_proficiency for r in requirements)
+    steps = [SkillStep(0.0, initial)]
+    for r in sorted(requirements, key=lambda r: r.relax_after_seconds or 0):
+        if r.relax_after_seconds and r.relaxed_min_proficiency is not None:
+            relaxed = max(
+                (
+                    x.relaxed_min_proficiency
+                    if x.relax_after_seconds
+                    and x.relax_after_seconds <= r.relax_after_seconds
+                    and x.relaxed_min_proficiency is not None
+                    else x.min_proficiency
+                )
+                for x in requirements
+            )
+            if (
+                relaxed < steps[-1].min_proficiency
+                and float(r.relax_after_seconds) > steps[-1].after_seconds
+            ):
+                steps.append(SkillStep(float(r.relax_after_seconds), relaxed))
+    return replace(
+        config,
+        required_skills=tuple(str(r.skill_id) for r in requirements),
+        skill_steps=tuple(steps),
+    )

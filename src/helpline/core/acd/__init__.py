@@ -1,0 +1,63 @@
+"""The automatic contact distributor (ACD): pure, deterministic, clock-injected."""
+
+from helpline.core.acd.errors import (
+    AcdError,
+    AgentBusyError,
+    DuplicateIdError,
+    InvalidTransitionError,
+    NotAllowedError,
+    UnknownAgentError,
+    UnknownContactError,
+    UnknownOfferError,
+    UnknownQueueError,
+)
+from helpline.core.acd.model import (
+    AgentConfig,
+    AgentStatus,
+    CancelReason,
+    Channel,
+    ContactKind,
+    EndedBy,
+    NewContact,
+    Outcome,
+    QueueConfig,
+    QueueKind,
+    SkillStep,
+    Strategy,
+)
+from helpline.core.acd.router import (
+    AUTO_PAUSE_REASON,
+    AgentView,
+    QueueAgentView,
+    Router,
+    WaitingContactView,
+)
+
+__all__ = [
+    "AUTO_PAUSE_REASON",
+    "AcdError",
+    "AgentBusyError",
+    "AgentConfig",
+    "AgentStatus",
+    "AgentView",
+    "CancelReason",
+    "Channel",
+    "ContactKind",
+    "DuplicateIdError",
+    "EndedBy",
+    "InvalidTransitionError",
+    "NewContact",
+    "NotAllowedError",
+    "Outcome",
+    "QueueAgentView",
+    "QueueConfig",
+    "QueueKind",
+    "Router",
+    "SkillStep",
+    "Strategy",
+    "UnknownAgentError",
+    "UnknownContactError",
+    "UnknownOfferError",
+    "UnknownQueueError",
+    "WaitingContactView",
+]

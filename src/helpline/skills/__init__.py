@@ -1,0 +1,1 @@
+"""Skills, agents' proficiency in them, and the skills queues require."""
