@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from helpline.auth import passwords
 from helpline.config import Settings
 from helpline.migrations import upgrade_database
 from helpline.storage.base import Base
@@ -26,6 +27,12 @@ from tests.support import Helpline, missing_peer
 
 POSTGRES_ENV = "HELPLINE_TEST_POSTGRES_URL"
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-anything"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> None:
+    """argon2 at production cost takes ~0.1 s a hash: too slow for hundreds of logins."""
+    passwords.configure(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @pytest.fixture(scope="session")
