@@ -11,6 +11,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from helpline.core.acd.states import ContactState, PresenceState
 
 
@@ -216,18 +218,19 @@ class QueueState:
         "handle_times",
         "has_contact_timers",
         "idle",
-        "idle_live",
         "is_chat",
         "key_kind",
         "members",
+        "offer_timeout",
+        "offer_timers",
         "priority",
         "queue_id",
         "recent_wait_sum",
         "recent_waits",
+        "records_waits",
         "seats",
         "simple",
         "staffed",
-        "stale",
         "strategy",
         "uses_levels",
         "waiting",
@@ -242,6 +245,12 @@ class QueueState:
         self.is_chat = config.channel is Channel.CHAT
         self.strategy = config.strategy
         self.priority = config.priority
+        self.offer_timeout = config.offer_timeout
+        # open offers of this queue by offer id, in the order they expire: shared by the
+        # queues with the same offer_timeout (the router's offer timers, see Router.tick)
+        self.offer_timers: dict[int, Offer] = {}
+        # the recent waits feed only the callback decision
+        self.records_waits = config.callback_enabled
         self.uses_levels = config.strategy is Strategy.SKILLS
         self.has_contact_timers = config.max_wait is not None or (
             self.uses_levels and bool(config.skill_steps)
@@ -254,10 +263,8 @@ class QueueState:
             self.key_kind = 3
         else:
             self.key_kind = 1 if self.is_chat else 0
-        # idle[level]: heap of (key0, key1, agent_seq, token, Seat)
-        self.idle: list[list[tuple[float, float, int, int, Seat]]] = [[] for _ in range(LEVELS)]
-        self.idle_live = [0] * LEVELS
-        self.stale = 0  # void entries in the idle heaps (approximate: pops do not count)
+        # idle[level]: the idle agents of that level, in the order of the strategy
+        self.idle = [IdleIndex() for _ in range(LEVELS)]
         # waiting[required level]: heap of (queued_at, seq, token, Contact)
         self.waiting: list[list[tuple[float, int, int, Contact]]] = [[] for _ in range(LEVELS)]
         self.waiting_count = 0
@@ -295,13 +302,51 @@ class QueueState:
         return self.recent_wait_sum / len(waits)
 
 
+IdleEntry = tuple[float, float, int, int, "Seat"]  # (key0, key1, agent seq, token, seat)
+
+
+class IdleIndex:
+    """The idle agents of one queue at one agent level, ordered by the entry ``(key0,
+    key1, agent seq)`` (see :func:`~helpline.core.acd.strategies.idle_key`); smallest
+    first. Two parts:
+
+    * ``fifo``: seat -> entry, the entries added in increasing order (``last`` is the
+      largest added since ``fifo`` was last empty), so the first one is the smallest and
+      an entry is removed by deleting it: O(1), nothing left behind. With ``longest
+      idle`` an agent becomes idle at ``now``, which never goes back: nearly every entry
+      goes here.
+    * ``heap``: the entries that came out of order, a heap with lazy deletion: an entry is
+      live while its token is its seat's token, void otherwise.
+
+    ``live`` counts the idle seats (each has exactly one live entry, in one of the parts).
+    Iterating yields every entry of both parts, void ones included.
+    """
+
+    __slots__ = ("fifo", "heap", "last", "live")
+
+    def __init__(self) -> None:
+        self.fifo: dict[Seat, IdleEntry] = {}
+        self.heap: list[IdleEntry] = []
+        self.last: IdleEntry | None = None
+        self.live = 0
+
+    def __iter__(self) -> Iterator[IdleEntry]:
+        yield from self.heap
+        yield from self.fifo.values()
+
+    def __len__(self) -> int:
+        return len(self.heap) + len(self.fifo)
+
+
 class Seat:
     """An agent logged into one queue."""
 
     __slots__ = (
         "agent",
         "capacity",
+        "in_fifo",
         "in_idle",
+        "index",
         "k0",
         "k1",
         "level",
@@ -326,6 +371,8 @@ class Seat:
         self.agent = agent
         self.queue = queue
         self.level = level
+        self.index = queue.idle[level]  # where the seat is while idle
+        self.in_fifo = False  # its entry is in index.fifo (else in index.heap)
         self.paused = False
         self.pause_reason: str | None = None
         self.temporary = temporary
@@ -356,6 +403,7 @@ class AgentState:
         "offers",
         "pause_reason",
         "presence",
+        "seat_queues",
         "seats",
         "seq",
         "skills",
@@ -379,6 +427,7 @@ class AgentState:
         self.status_since = 0.0
         self.idle_since = 0.0
         self.seats: dict[str, Seat] = {}
+        self.seat_queues: tuple[QueueState, ...] = ()  # the queues of ``seats``
         self.voice_work = 0  # voice offers + connected + wrap-up
         self.chat_work = 0  # chat offers + connected + wrap-up
         self.chats_by_queue: dict[str, int] = {}
@@ -449,7 +498,7 @@ class Contact:
 
 
 class Offer:
-    __slots__ = ("contact", "expires_at", "offer_id", "offered_at", "open", "seat")
+    __slots__ = ("contact", "expires_at", "offer_id", "offered_at", "open", "seat", "timer_seq")
 
     def __init__(
         self,
@@ -458,6 +507,7 @@ class Offer:
         seat: Seat,
         offered_at: float,
         expires_at: float,
+        timer_seq: int = 0,
     ) -> None:
         self.offer_id = offer_id
         self.contact = contact
@@ -465,3 +515,4 @@ class Offer:
         self.offered_at = offered_at
         self.expires_at = expires_at
         self.open = True
+        self.timer_seq = timer_seq  # orders the offer's timeout among the router's timers

@@ -12,12 +12,16 @@ queues that changed since the previous tick.
 
 Hot-path indexes (see DESIGN §2):
 
-* per queue and per agent level, a heap of idle agents keyed by the queue's strategy, with
-  lazy deletion (``Seat.token``);
+* per queue and per agent level, the idle agents ordered by the queue's strategy
+  (:class:`~helpline.core.acd.model.IdleIndex`): an insertion-ordered dict for the agents
+  that became idle in key order (with ``longest idle``, nearly all: removed in O(1),
+  nothing left behind) and a heap with lazy deletion (``Seat.token``) for the others;
 * per queue and per required level, a heap of waiting contacts keyed by
   ``(queued_at, seq)`` (FIFO; a contact put back keeps its place), lazy deletion too;
 * the queues that have waiting contacts, grouped by priority (for :meth:`dispatch`);
-* a heap of timers.
+* a heap of timers; offer timeouts apart, one insertion-ordered dict of open offers per
+  offer-timeout value (they expire in the order they were made): an answered offer is
+  deleted from it instead of leaving a dead timer behind.
 
 An agent's state change touches only that agent's seats (the queues they are logged
 into): ``O(k log n)`` for ``k`` queues.
@@ -29,6 +33,7 @@ from bisect import insort
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from heapq import heapify, heappop, heappush
+from operator import attrgetter
 from typing import Any
 
 from helpline.core.acd import states as st
@@ -75,6 +80,8 @@ from helpline.core.acd.model import (
     Contact,
     ContactKind,
     EndedBy,
+    IdleEntry,
+    IdleIndex,
     NewContact,
     Offer,
     QueueConfig,
@@ -102,15 +109,15 @@ _T_MAX_WAIT = 2
 _T_WIDEN = 3
 _T_RETRY = 4
 
+_WAITING_COUNT = attrgetter("waiting_count")
 _NEG_INF = float("-inf")
 _LEVEL0 = (0,)
 _COMPACT_MIN = 64  # waiting heaps: compact when this big and mostly void
-_STALE_MAX = 48  # void entries beyond the live ones before a queue's idle heaps are compacted
+_VOID_SLACK = 32  # idle heaps: compacted when void entries outnumber live ones by this many
 _SCAN_LIMIT = 16  # waiting contacts that excluded an agent, skipped to find their next one
 
 TimerEntry = tuple[float, int, int, Any, int]
 WaitingEntry = tuple[float, int, int, Contact]
-IdleEntry = tuple[float, float, int, int, Seat]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +172,10 @@ class Router:
         self._agents: dict[str, AgentState] = {}
         self._contacts: dict[str, Contact] = {}  # live contacts (not final)
         self._offers: dict[int, Offer] = {}  # open offers
-        self._timers: list[TimerEntry] = []
+        self._timers: list[TimerEntry] = []  # every timer but the offer timeouts
+        # open offers by offer timeout value, each in the order they expire (see tick)
+        self._offer_timers: dict[float, dict[int, Offer]] = {}
+        self._offer_fifos: list[dict[int, Offer]] = []
         self._timer_seq = 0
         self._seq = 0  # arrival order of contacts
         self._offer_seq = 0
@@ -183,7 +193,13 @@ class Router:
     def add_queue(self, config: QueueConfig) -> None:
         if config.queue_id in self._queues:
             raise DuplicateIdError(f"queue {config.queue_id!r} already exists")
-        self._queues[config.queue_id] = QueueState(config)
+        queue = QueueState(config)
+        fifo = self._offer_timers.get(config.offer_timeout)
+        if fifo is None:
+            fifo = self._offer_timers[config.offer_timeout] = {}
+            self._offer_fifos.append(fifo)
+        queue.offer_timers = fifo
+        self._queues[config.queue_id] = queue
 
     def add_agent(self, config: AgentConfig) -> None:
         if config.agent_id in self._agents:
@@ -252,6 +268,7 @@ class Router:
             agent.seats[queue.queue_id] = seat
             queue.seats[agent_id] = seat
             events.append(AgentQueueLoggedIn(now, agent_id, queue.queue_id, not member))
+        agent.seat_queues = tuple(seat.queue for seat in agent.seats.values())
         self._after_agent_change(agent, now, events)
         return events
 
@@ -366,7 +383,7 @@ class Router:
         if queue.uses_levels:
             self._init_level(c, now)
             est = self._estimate(queue, position, c.req_level)
-        elif queue.idle_live[0] >= position:
+        elif queue.idle[0].live >= position:
             est = 0.0  # what estimate_wait gives: an idle agent for everyone ahead
         else:
             est = self._estimate(queue, position, 0)
@@ -401,6 +418,7 @@ class Router:
         offer.open = False
         del self._offers[offer_id]
         del agent.offers[offer_id]
+        del seat.queue.offer_timers[offer_id]
         offers = c.offers
         offers.remove(offer)
         events: list[Event] = []
@@ -421,13 +439,14 @@ class Router:
         c.agent = agent
         c.connected_at = now
         del queue.contacts[c.contact_id]
-        queue.callback_candidates.pop(c.contact_id, None)
         agent.contacts[c.contact_id] = c
         agent.connected_n += 1
         agent.handled_today += 1
         agent.missed_in_a_row = 0
         wait = now - c.queued_at
-        queue.add_wait(now, wait)
+        if queue.records_waits:
+            queue.callback_candidates.pop(c.contact_id, None)
+            queue.add_wait(now, wait)
         events.append(
             ContactAccepted(
                 now,
@@ -588,11 +607,40 @@ class Router:
         self._advance(now)
         events: list[Event] = []
         timers = self._timers
-        while timers and timers[0][0] <= now:
-            _, _, kind, obj, token = heappop(timers)
+        fifos = self._offer_fifos
+        while True:
+            # the next due timer: the heap's first, or the first open offer of a timeout
+            # value (each list is in expiry order); ties in the order they were set
+            offer: Offer | None = None
+            for fifo in fifos:
+                if fifo:
+                    first = next(iter(fifo.values()))
+                    if first.expires_at <= now and (
+                        offer is None
+                        or first.expires_at < offer.expires_at
+                        or (
+                            first.expires_at == offer.expires_at
+                            and first.timer_seq < offer.timer_seq
+                        )
+                    ):
+                        offer = first
+            if timers and timers[0][0] <= now:
+                if (
+                    offer is None
+                    or timers[0][0] < offer.expires_at
+                    or (timers[0][0] == offer.expires_at and timers[0][1] < offer.timer_seq)
+                ):
+                    offer = None
+                    _, _, kind, obj, token = heappop(timers)
+                else:
+                    kind = _T_OFFER
+            elif offer is None:
+                break
+            else:
+                kind = _T_OFFER
             if kind == _T_OFFER:
-                if obj.open:
-                    self._offer_timed_out(obj, now, events)
+                assert offer is not None
+                self._offer_timed_out(offer, now, events)
             elif kind == _T_WRAP:
                 if obj.state is st.WRAP_UP and obj.wrap_token == token:
                     self._finish_wrap(obj, now, EndedBy.AUTO, events, find_work=True)
@@ -623,7 +671,13 @@ class Router:
 
     def next_due(self) -> float | None:
         """When :meth:`tick` next has something to do (a lower bound; ``None``: nothing)."""
-        return self._timers[0][0] if self._timers else None
+        due = self._timers[0][0] if self._timers else None
+        for fifo in self._offer_fifos:
+            if fifo:
+                expires = next(iter(fifo.values())).expires_at
+                if due is None or expires < due:
+                    due = expires
+        return due
 
     # ------------------------------------------------------------------ read-only views
 
@@ -663,7 +717,7 @@ class Router:
         return self._queue(queue_id).waiting_count
 
     def idle_agent_count(self, queue_id: str) -> int:
-        return sum(self._queue(queue_id).idle_live)
+        return sum(index.live for index in self._queue(queue_id).idle)
 
     def waiting_contacts(self, queue_id: str, now: float) -> list[WaitingContactView]:
         """The Waiting table: queued and offered contacts in line order."""
@@ -832,6 +886,7 @@ class Router:
                 seat.since = float(sdata["since"])
                 agent.seats[queue.queue_id] = seat
                 queue.seats[agent.agent_id] = seat
+            agent.seat_queues = tuple(seat.queue for seat in agent.seats.values())
         now = router._now
         for cdata in snapshot["contacts"]:
             queue = router._queue(cdata["queue_id"])
@@ -983,7 +1038,8 @@ class Router:
             mode = 0
         idle_since = agent.idle_since
         seq = agent.seq
-        tok = self._tok
+        # one new token for every entry added now: a seat's entries still get distinct ones
+        tok = self._tok + 1
         dirty = self._dirty
         push = heappush
         any_idle = False
@@ -1008,15 +1064,17 @@ class Router:
             ):
                 if seat.in_idle:
                     seat.in_idle = False
-                    seat.token = 0
-                    queue.idle_live[seat.level] -= 1
+                    seat.token = 0  # its heap entry (if any) is void
+                    index = seat.index
+                    index.live -= 1
+                    if seat.in_fifo:
+                        seat.in_fifo = False
+                        del index.fifo[seat]
                     if queue.waiting_count:
                         dirty.add(queue)
-                    queue.stale += 1
-                    if queue.stale > _STALE_MAX + queue.idle_live[seat.level]:
-                        _compact(queue)
                 continue
-            if queue.waiting_count:
+            waiting = queue.waiting_count
+            if waiting:
                 any_idle = True
             kind = queue.key_kind
             if kind == KEY_IDLE_SINCE:
@@ -1031,23 +1089,33 @@ class Router:
             else:
                 k0 = float(agent.handled_today)
                 k1 = idle_since
+            index = seat.index
             if seat.in_idle:
-                if seat.token:
-                    if seat.k0 == k0 and seat.k1 == k1:
-                        continue  # its entry is in the heap, up to date
-                    queue.stale += 1
+                if seat.token and seat.k0 == k0 and seat.k1 == k1:
+                    continue  # its entry is in the index, up to date
+                if seat.in_fifo:
+                    del index.fifo[seat]
             else:
                 seat.in_idle = True
-                queue.idle_live[seat.level] += 1
-                if queue.waiting_count:
+                index.live += 1
+                if waiting:
                     dirty.add(queue)
-            tok += 1
-            seat.token = tok
+            seat.token = tok  # the seat's previous heap entry (if any) is void
             seat.k0 = k0
             seat.k1 = k1
-            push(queue.idle[seat.level], (k0, k1, seq, tok, seat))
-            if queue.stale > _STALE_MAX + queue.idle_live[seat.level]:
-                _compact(queue)
+            entry = (k0, k1, seq, tok, seat)
+            fifo = index.fifo
+            last = index.last
+            if queue.simple and (last is None or not fifo or last < entry):
+                fifo[seat] = entry  # in order: the fifo's first stays its smallest
+                index.last = entry
+                seat.in_fifo = True
+                continue
+            seat.in_fifo = False
+            heap = index.heap
+            push(heap, entry)
+            if len(heap) > 2 * (index.live - len(fifo)) + _VOID_SLACK:
+                _compact(heap)
         self._tok = tok
         return any_idle
 
@@ -1056,7 +1124,10 @@ class Router:
         queue = seat.queue
         if seat.in_idle:
             seat.in_idle = False
-            queue.idle_live[seat.level] -= 1
+            seat.index.live -= 1
+            if seat.in_fifo:
+                seat.in_fifo = False
+                del seat.index.fifo[seat]
         if seat.staffed:
             seat.staffed = False
             queue.staffed[seat.level] -= 1
@@ -1065,6 +1136,7 @@ class Router:
         if queue.waiting_count:
             self._dirty.add(queue)
         del agent.seats[queue.queue_id]
+        agent.seat_queues = tuple(seat.queue for seat in agent.seats.values())
         del queue.seats[agent.agent_id]
         events.append(AgentQueueLoggedOut(now, agent.agent_id, queue.queue_id))
         for offer in [o for o in agent.offers.values() if o.seat is seat]:
@@ -1136,7 +1208,12 @@ class Router:
         contact waits for them, offer it straight away, without a round trip through the
         idle heaps (which would leave a stale entry in each of their queues)."""
         self._update_status(agent, now, events)
-        if agent.presence is st.READY and not agent.voice_work and not agent.chat_work:
+        if (
+            agent.presence is st.READY
+            and not agent.voice_work
+            and not agent.chat_work
+            and any(map(_WAITING_COUNT, agent.seat_queues))  # no seat touched if none waits
+        ):
             found = self._best_work(agent, now, any_staffed=True)
             if found is not None:
                 c, seat = found
@@ -1193,7 +1270,7 @@ class Router:
             self._push_waiting(c)
             return False
         self._push_waiting(c)
-        if any(queue.idle_live):
+        if any(index.live for index in queue.idle):
             self._dispatch_queue(queue, now, events)
         return not c.in_waiting
 
@@ -1206,7 +1283,9 @@ class Router:
         while queue.waiting_count:
             entry: IdleEntry | None = None
             for lvl in levels:
-                heap = queue.idle[lvl]
+                index = queue.idle[lvl]
+                _flush(index)  # a refresh during an offer may have added to it
+                heap = index.heap
                 while heap:
                     top = heappop(heap)
                     if top[4].token == top[3]:
@@ -1221,26 +1300,41 @@ class Router:
             if head is None:
                 aside.append(entry)
             elif ring_all:
-                heappush(queue.idle[seat.level], entry)
+                heappush(seat.index.heap, entry)
                 self._try_route(head[3], now, events)
             else:
                 seat.token = 0  # its entry is popped: a refresh must push a new one
                 self._make_offer(head[3], seat, now, events)
         for entry in aside:
-            heappush(queue.idle[entry[4].level], entry)
+            heappush(entry[4].index.heap, entry)
 
     def _try_route(self, c: Contact, now: float, events: list[Event]) -> bool:
         """Offer ``c`` to the best idle agent(s) of its queue; False if none."""
         queue = c.queue
         excluded = c.excluded
-        if excluded is None and queue.simple:  # hot path: one heap, no exclusions
-            heap = queue.idle[0]
+        if excluded is None and queue.simple:  # hot path: one index, no exclusions
+            index = queue.idle[0]
+            fifo = index.fifo
+            heap = index.heap
             while heap:
                 entry = heap[0]
-                if entry[4].token != entry[3]:
+                seat = entry[4]
+                if seat.token == entry[3]:
+                    if fifo:
+                        first = next(iter(fifo.values()))
+                        if first < entry:
+                            break
                     heappop(heap)
-                    continue
-                self._make_offer(c, entry[4], now, events)  # refreshes or voids the entry
+                    seat.token = 0  # its entry is popped: a refresh must push a new one
+                    self._make_offer(c, seat, now, events)
+                    return True
+                if len(heap) > 2 * (index.live - len(fifo)) + 8:
+                    _compact(heap)  # mostly void: cheaper than popping them one by one
+                else:
+                    heappop(heap)
+            if fifo:
+                # the offer takes the seat out of the fifo (or, for a chat, re-adds it)
+                self._make_offer(c, next(iter(fifo)), now, events)
                 return True
             return False
         if excluded is not None:
@@ -1255,9 +1349,11 @@ class Router:
         ring_all = queue.strategy is Strategy.RING_ALL
         chosen: list[Seat] = []
         for lvl in levels:
-            if not queue.idle_live[lvl]:
+            index = queue.idle[lvl]
+            if not index.live:
                 continue
-            heap = queue.idle[lvl]
+            _flush(index)
+            heap = index.heap
             aside = []
             while heap:
                 entry = heap[0]
@@ -1288,7 +1384,7 @@ class Router:
         queue = seat.queue
         self._offer_seq += 1
         offer_id = self._offer_seq
-        expires = now + queue.config.offer_timeout
+        expires = now + queue.offer_timeout
         offer = Offer(offer_id, c, seat, now, expires)
         self._offers[offer_id] = offer
         agent.offers[offer_id] = offer
@@ -1302,7 +1398,8 @@ class Router:
         self._rr += 1
         seat.rr = self._rr
         self._timer_seq += 1
-        heappush(self._timers, (expires, self._timer_seq, _T_OFFER, offer, 0))
+        offer.timer_seq = self._timer_seq
+        queue.offer_timers[offer_id] = offer  # in expiry order: ``now`` never goes back
         if queue.is_chat:
             agent.chat_work += 1
             agent.chats_by_queue[queue.queue_id] = agent.chats_by_queue.get(queue.queue_id, 0) + 1
@@ -1313,14 +1410,15 @@ class Router:
                 for other in agent.seats.values():
                     if other.in_idle:
                         other.in_idle = False
-                        other.token = 0
+                        other.token = 0  # its heap entry (if any) is void
+                        index = other.index
+                        index.live -= 1
+                        if other.in_fifo:
+                            other.in_fifo = False
+                            del index.fifo[other]
                         q = other.queue
-                        q.idle_live[other.level] -= 1
                         if q.waiting_count:
                             dirty.add(q)
-                        q.stale += 1
-                        if q.stale > _STALE_MAX + q.idle_live[other.level]:
-                            _compact(q)
                 agent_id = agent.agent_id
                 events.append(
                     ContactOffered(
@@ -1350,6 +1448,7 @@ class Router:
         del agent.offers[offer.offer_id]
         offer.contact.offers.remove(offer)
         queue = offer.seat.queue
+        del queue.offer_timers[offer.offer_id]
         if queue.is_chat:
             agent.chat_work -= 1
             agent.chats_by_queue[queue.queue_id] -= 1
@@ -1423,8 +1522,9 @@ class Router:
             freed.append(agent)
         del self._contacts[c.contact_id]
         del queue.contacts[c.contact_id]
-        queue.callback_candidates.pop(c.contact_id, None)
-        queue.add_wait(now, now - c.queued_at)
+        if queue.records_waits:
+            queue.callback_candidates.pop(c.contact_id, None)
+            queue.add_wait(now, now - c.queued_at)
         return freed
 
     def _expire(self, c: Contact, now: float, events: list[Event]) -> None:
@@ -1545,10 +1645,10 @@ class Router:
     def _estimate(self, queue: QueueState, position: int, level: int) -> float | None:
         if queue.uses_levels:
             able = sum(queue.staffed[level:])
-            idle = sum(queue.idle_live[level:])
+            idle = sum(index.live for index in queue.idle[level:])
         else:
             able = queue.staffed[0]
-            idle = queue.idle_live[0]
+            idle = queue.idle[0].live
         return estimate_wait(position, able, idle, queue.average_handle_time())
 
     def _update_estimates(self, now: float, events: list[Event]) -> None:
@@ -1571,7 +1671,9 @@ class Router:
     # ------------------------------------------------------------------ internals: callbacks
 
     def _agents_available(self, queue: QueueState, level: int) -> int:
-        return sum(queue.idle_live[level:]) if queue.uses_levels else queue.idle_live[0]
+        if queue.uses_levels:
+            return sum(index.live for index in queue.idle[level:])
+        return queue.idle[0].live
 
     def _consider_callback(self, c: Contact, now: float, events: list[Event]) -> None:
         queue = c.queue
@@ -1615,14 +1717,23 @@ class Router:
         self._callback_queues = {q for q in self._callback_queues if q.callback_candidates}
 
 
-def _compact(queue: QueueState) -> None:
-    """Drop the void entries of a queue's idle heaps (cheaper than popping them one by
-    one; amortized O(1) per void entry)."""
-    for heap in queue.idle:
-        if heap:
-            heap[:] = [e for e in heap if e[4].token == e[3]]
-            heapify(heap)
-    queue.stale = 0
+def _flush(index: IdleIndex) -> None:
+    """Move the fifo's entries into the heap (for the paths that walk the idle agents in
+    order: exclusions, dispatch)."""
+    fifo = index.fifo
+    if fifo:
+        heap = index.heap
+        for seat, entry in fifo.items():
+            seat.in_fifo = False
+            heappush(heap, entry)
+        fifo.clear()
+
+
+def _compact(heap: list[IdleEntry]) -> None:
+    """Drop the void entries of an idle heap (cheaper than popping them one by one;
+    amortized O(1) per void entry: done only when they outnumber the live ones)."""
+    heap[:] = [e for e in heap if e[4].token == e[3]]
+    heapify(heap)
 
 
 def config_to_dict(config: QueueConfig) -> dict[str, Any]:
