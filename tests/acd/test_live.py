@@ -239,3 +239,34 @@ def test_state_survives_a_restart(helpline: Helpline, admin: Any, settings: Any)
         assert after["card"]["total_today"] == 3
         ann_client = again.login("ann")
         assert len(ann_client.get("/api/v1/acd/me").json()["open_offers"]) == 1
+
+
+def test_skills_based_queues_offer_to_skilled_agents(helpline: Helpline, admin: Any) -> None:
+    novice = helpline.create_user("novice", "agent")
+    expert = helpline.create_user("expert", "agent")
+    queue = queue_with_agents(helpline, admin, novice, expert, strategy="skills")
+    skill = admin.post("/api/v1/skills", json={"name": "Spanish"}).json()
+    for user, level in ((novice, 1), (expert, 5)):
+        response = admin.put(
+            f"/api/v1/skills/agents/{user.id}",
+            json=[{"skill_id": skill["id"], "proficiency": level}],
+        )
+        assert response.status_code == 200, response.text
+    requirement = admin.put(
+        f"/api/v1/skills/requirements/call/{queue.split(':')[1]}",
+        json=[{"skill_id": skill["id"], "min_proficiency": 4}],
+    )
+    assert requirement.status_code == 200, requirement.text
+    acd = helpline.app.state.acd
+    wait_until(
+        lambda: acd.router.queue_config(queue).required_skills == (str(skill["id"]),),
+        what="the router to see the skill requirement",
+    )
+    helpline.login("novice").post("/api/v1/acd/me/login", json={})
+    expert_client = helpline.login("expert")
+    admin.post("/api/v1/acd/contacts", json={"queue_id": queue, "contact_id": "es-1"})
+    # Only the expert reaches the required level; the novice stays idle.
+    assert helpline.login("novice").get("/api/v1/acd/me").json()["open_offers"] == []
+    expert_client.post("/api/v1/acd/me/login", json={})
+    offers = expert_client.get("/api/v1/acd/me").json()["open_offers"]
+    assert [o["contact_id"] for o in offers] == ["es-1"]

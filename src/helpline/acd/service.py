@@ -19,7 +19,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,6 +41,8 @@ from helpline.core.acd.router import Router, config_to_dict
 from helpline.core.permissions import Permission, Role
 from helpline.queues import repository as queue_repository
 from helpline.realtime.bus import EventBus
+from helpline.skills import service as skills_service
+from helpline.skills.schemas import SkillRequirement
 from helpline.storage.eventlog import (
     StoredEvent,
     append_event,
@@ -591,47 +593,31 @@ def agent_queue_ids(acd: AcdService, user_id: int) -> set[str]:
 
 
 async def _agent_skills(session: AsyncSession) -> dict[int, dict[int, int]]:
-    try:
-        from helpline.skills import service as skills_service
-    except ImportError:  # the skills domain is optional for the router
-        return {}
-    result: dict[int, dict[int, int]] = await skills_service.skills_of_agents(session=session)
-    return result
+    return await skills_service.skills_of_agents(session=session)
 
 
-async def _skill_requirements(session: AsyncSession) -> dict[str, list[Any]]:
-    try:
-        from helpline.skills import service as skills_service
-    except ImportError:
-        return {}
+async def _skill_requirements(session: AsyncSession) -> dict[str, list[SkillRequirement]]:
     raw = await skills_service.requirements(session=session)
     return {queue_key(kind, number): rows for (kind, number), rows in raw.items()}
 
 
-def _with_skills(config: QueueConfig, requirements: list[Any]) -> QueueConfig:
+def _with_skills(config: QueueConfig, requirements: list[SkillRequirement]) -> QueueConfig:
+    """The skills domain's per-skill requirements in the core's terms.
+
+    The core gives an agent one level per queue (their lowest proficiency among the
+    required skills) and asks a contact for one minimum that widens with the wait. So the
+    minimum at a given wait is the highest of the skills' minimums then in force: an agent
+    passes only if every required skill reaches it (stricter than per-skill minimums when
+    they differ between skills).
+    """
     if not requirements:
         return config
-    from dataclasses import replace
-
-    initial = max(r.min_proficiency for r in requirements)
-    steps = [SkillStep(0.0, initial)]
-    for r in sorted(requirements, key=lambda r: r.relax_after_seconds or 0):
-        if r.relax_after_seconds and r.relaxed_min_proficiency is not None:
-            relaxed = max(
-                (
-                    x.relaxed_min_proficiency
-                    if x.relax_after_seconds
-                    and x.relax_after_seconds <= r.relax_after_seconds
-                    and x.relaxed_min_proficiency is not None
-                    else x.min_proficiency
-                )
-                for x in requirements
-            )
-            if (
-                relaxed < steps[-1].min_proficiency
-                and float(r.relax_after_seconds) > steps[-1].after_seconds
-            ):
-                steps.append(SkillStep(float(r.relax_after_seconds), relaxed))
+    moments = sorted({0.0} | {float(r.relax_after_seconds or 0) for r in requirements})
+    steps: list[SkillStep] = []
+    for moment in moments:
+        level = max(r.min_proficiency_after(moment) for r in requirements)
+        if not steps or level < steps[-1].min_proficiency:
+            steps.append(SkillStep(moment, level))
     return replace(
         config,
         required_skills=tuple(str(r.skill_id) for r in requirements),

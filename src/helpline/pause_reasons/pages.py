@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
@@ -126,7 +127,7 @@ async def _change(
     session: AsyncSession,
     manager: User,
     matrix: dict[Permission, bool],
-    now: Any,
+    now: datetime,
     reason_id: int,
     data: dict[str, Any],
     flash: str,

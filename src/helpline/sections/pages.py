@@ -173,6 +173,8 @@ async def admin_section(
             "can_manage_permissions": is_allowed(roles, Action.MANAGE_PERMISSIONS, matrix),
             "can_view_events": is_allowed(roles, Action.VIEW_EVENT_LOG, matrix),
             "can_view_queues": is_allowed(roles, Action.VIEW_QUEUE_SETTINGS, matrix),
+            "can_view_pause_reasons": is_allowed(roles, Action.VIEW_PAUSE_REASONS, matrix),
+            "can_view_skills": is_allowed(roles, Action.VIEW_SKILLS, matrix),
             "active_section": "admin",
         },
         matrix=matrix,

@@ -34,12 +34,16 @@ from helpline.http.deps import (
 from helpline.http.templates import render
 from helpline.i18n import gettext as _
 from helpline.permissions import api as permissions_api
+from helpline.pause_reasons import api as pause_reasons_api
+from helpline.pause_reasons import pages as pause_reasons_pages
 from helpline.permissions import pages as permissions_pages
 from helpline.queues import api as queues_api
 from helpline.queues import pages as queues_pages
 from helpline.realtime import api as realtime_api
 from helpline.realtime.bus import EventBus
 from helpline.sections import pages as section_pages
+from helpline.skills import api as skills_api
+from helpline.skills import pages as skills_pages
 from helpline.storage.engine import create_engine, create_session_factory
 from helpline.users import api as users_api
 from helpline.users import pages as users_pages
@@ -167,6 +171,8 @@ def create_app(settings: Settings) -> FastAPI:
         queues_api.campaigns_router,
         queues_api.priorities_router,
         acd_api.router,
+        pause_reasons_api.router,
+        skills_api.router,
         realtime_api.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
@@ -177,6 +183,8 @@ def create_app(settings: Settings) -> FastAPI:
         users_pages.router,
         permissions_pages.router,
         queues_pages.router,
+        pause_reasons_pages.router,
+        skills_pages.router,
         help_pages.router,
     ):
         app.include_router(router)
