@@ -270,3 +270,17 @@ def test_skills_based_queues_offer_to_skilled_agents(helpline: Helpline, admin: 
     expert_client.post("/api/v1/acd/me/login", json={})
     offers = expert_client.get("/api/v1/acd/me").json()["open_offers"]
     assert [o["contact_id"] for o in offers] == ["es-1"]
+
+
+def test_leaving_the_last_queue_logs_the_agent_out(helpline: Helpline, admin: Any) -> None:
+    ann = helpline.create_user("ann", "agent")
+    queue = queue_with_agents(helpline, admin, ann)
+    agent = helpline.login("ann")
+    agent.post("/api/v1/acd/me/login", json={})
+    agent.post("/api/v1/acd/me/pause", json={})
+    admin.post(f"/api/v1/acd/queues/{queue}/agents/{ann.id}/logout")
+    me = agent.get("/api/v1/acd/me").json()
+    assert me["status"] == "logged_out"
+    assert me["queues"] == []
+    again = agent.post("/api/v1/acd/me/login", json={}).json()
+    assert again["status"] == "ready"

@@ -158,10 +158,24 @@ async def pause(body: PauseIn, session: SessionDep, acd: AcdDep, user: Agent) ->
     return acd.agent_view(agent)
 
 
+def logout_command(agent: str, queue_id: str | None) -> Callable[[Router, float], list[CoreEvent]]:
+    """Log out of one queue or of all; leaving one's last queue is logging out."""
+
+    def command(router_: Router, now: float) -> list[CoreEvent]:
+        events = router_.agent_logout(agent, now, queue_id)
+        view = router_.agent_view(agent)
+        left_last_queue = queue_id is not None and not view.queues and not view.contacts
+        if left_last_queue and view.status.value != "logged_out":
+            events += router_.agent_logout(agent, now)
+        return events
+
+    return command
+
+
 @router.post("/me/logout")
 async def logout(body: QueueTarget, acd: AcdDep, user: Agent) -> dict[str, Any]:
     agent = require_agent(acd, user)
-    await run(acd, lambda r, now: r.agent_logout(agent, now, body.queue_id), user)
+    await run(acd, logout_command(agent, body.queue_id), user)
     return acd.agent_view(agent)
 
 
@@ -336,7 +350,7 @@ async def act_on_agent(
         check_unassigned(acd, agent, [queue], matrix)
         await run(acd, lambda r, now: r.agent_login(agent, now, [queue]), user)
     elif action is AgentAction.LOGOUT:
-        await run(acd, lambda r, now: r.agent_logout(agent, now, queue), user)
+        await run(acd, logout_command(agent, queue), user)
     elif action is AgentAction.PAUSE:
         # A supervisor may pause without choosing one of the agents' reasons.
         given = body.reason if body else None

@@ -364,7 +364,9 @@ async def _detail(
             "supervisors": supervisors,
             "can_manage": _can_manage(roles, matrix),
             "errors": errors or [],
-            "saved": saved or request.query_params.get("created") == "1",
+            "saved": saved
+            or request.query_params.get("created") == "1"
+            or request.query_params.get("saved") == "1",
             "active_section": "admin",
         },
         status_code=status_code,

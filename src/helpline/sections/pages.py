@@ -82,6 +82,8 @@ def agent_labels(pause_reasons: list[str]) -> dict[str, Any]:
         "end_wrap_up": _("End wrap-up"),
         "unknown_caller": _("Unknown caller"),
         "not_agent": _("Not set up as an agent"),
+        # Reasons the distributor sets by itself.
+        "reasons": {"missed_offers": _("Missed offers")},
         "failed": _("That did not work. Try again."),
     }
 
@@ -127,6 +129,7 @@ async def supervisor_queue(
         "sections/queue_detail.html",
         {
             "queue_key": queue_key,
+            "queue_name": acd.queue_names.get(queue_key, queue_key),
             "labels": await supervisor_labels(session),
             "active_section": "supervisor",
         },

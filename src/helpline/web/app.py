@@ -33,9 +33,9 @@ from helpline.http.deps import (
 )
 from helpline.http.templates import render
 from helpline.i18n import gettext as _
-from helpline.permissions import api as permissions_api
 from helpline.pause_reasons import api as pause_reasons_api
 from helpline.pause_reasons import pages as pause_reasons_pages
+from helpline.permissions import api as permissions_api
 from helpline.permissions import pages as permissions_pages
 from helpline.queues import api as queues_api
 from helpline.queues import pages as queues_pages

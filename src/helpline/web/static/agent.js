@@ -53,7 +53,7 @@
     if (!me) { pill.textContent = T.not_agent; pill.dataset.status = "none"; return; }
     pill.dataset.status = me.status;
     var label = T.statuses[me.status] || me.status;
-    if (me.status === "paused" && me.status_reason) { label += " · " + me.status_reason; }
+    if (me.status === "paused" && me.status_reason) { label += " · " + (T.reasons[me.status_reason] || me.status_reason); }
     pill.textContent = me.status === "logged_out" ? label : label + " · " + duration(now() - me.status_since);
     document.title = (me.open_offers.length ? "(" + me.open_offers.length + ") " : "") + T.title;
   }

@@ -100,7 +100,7 @@
       tr.appendChild(el("td", name + (a.temporary ? " · " + T.temporary : "")));
       var status = !a.logged_in ? T.statuses.logged_out
         : a.paused_in_queue ? T.statuses.paused + (a.queue_pause_reason ? " · " + a.queue_pause_reason : "")
-        : (T.statuses[a.status] || a.status) + (a.status === "paused" && a.status_reason ? " · " + a.status_reason : "");
+        : (T.statuses[a.status] || a.status) + (a.status === "paused" && a.status_reason ? " · " + (T.reasons[a.status_reason] || a.status_reason) : "");
       tr.appendChild(el("td", status, { "data-testid": "agent-status" }));
       tr.appendChild(el("td", a.status_since > 0 && a.logged_in ? duration(now() - a.status_since) : "—"));
       tr.appendChild(el("td", a.line || ""));
