@@ -95,6 +95,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key=TEST_SECRET,
         login_max_failures=3,
         login_lockout_seconds=60,
+        sip_enabled=False,
     )
 
 

@@ -28,8 +28,11 @@ class Settings(BaseSettings):
     admin_password: str | None = None
     timezone: str = "UTC"
     default_language: Literal["en", "it", "fr", "pt_BR"] = "en"
+    # Off in the unit tests that build many apps; they would all want the same port.
+    sip_enabled: bool = True
     sip_host: str = "127.0.0.1"
-    sip_port: int = Field(default=5060, ge=1, le=65535)
+    # 0 picks a free port (tests); phones need a fixed one.
+    sip_port: int = Field(default=5060, ge=0, le=65535)
     rtp_ports: str = "20000-20999"
     redis_url: str | None = None
     nats_url: str | None = None

@@ -93,6 +93,7 @@ def _server_env(data_dir: Path) -> dict[str, str]:
             "HELPLINE_DATA_DIR": str(data_dir),
             "HELPLINE_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "HELPLINE_SECRET_KEY": SECRET_KEY,
+            "HELPLINE_SIP_PORT": "0",
             "PYTHONUNBUFFERED": "1",
         }
     )

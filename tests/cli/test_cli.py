@@ -33,6 +33,7 @@ def env(database_url: str, tmp_path: Path) -> dict[str, str]:
         "HELPLINE_DATA_DIR": str(tmp_path / "data"),
         "HELPLINE_DATABASE_URL": database_url,
         "HELPLINE_SECRET_KEY": "cli-test-secret-key-long-enough-for-anything",
+        "HELPLINE_SIP_PORT": "0",
     }
 
 

@@ -150,3 +150,28 @@ def test_user_changes_are_events(helpline: Helpline, admin: Any) -> None:
     assert events[-1]["payload"]["user"]["display_name"] == "Countess"
     assert "password_hash" not in str(events)
     assert events[-1]["id"] > events[-2]["id"]
+
+
+def test_a_sip_password_is_stored_as_digest_ha1_only(admin: Any, helpline: Helpline) -> None:
+    import hashlib
+
+    from helpline.users import repository
+
+    created = _create(admin, lines=[{"extension": "201"}], sip_password="phone-pass-1")
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert body["has_sip_password"] is True
+    assert "sip_password" not in body
+    assert "sip_ha1_md5" not in body
+    user = helpline.run(lambda session: repository.get_by_username(session, "ada"))
+    expected = hashlib.md5(b"ada:helpline:phone-pass-1").hexdigest()  # noqa: S324 - digest HA1
+    assert user.sip_ha1_md5 == expected
+    assert user.sip_ha1_sha256 == hashlib.sha256(b"ada:helpline:phone-pass-1").hexdigest()
+    short = admin.patch(f"/api/v1/users/{body['id']}", json={"sip_password": "short"})
+    assert short.status_code == 422
+    changed = admin.patch(f"/api/v1/users/{body['id']}", json={"sip_password": "another-pass"})
+    assert changed.status_code == 200
+    user = helpline.run(lambda session: repository.get_by_username(session, "ada"))
+    assert user.sip_ha1_md5 == hashlib.md5(b"ada:helpline:another-pass").hexdigest()  # noqa: S324
+    plain = _create(admin, username="bob")
+    assert plain.json()["has_sip_password"] is False

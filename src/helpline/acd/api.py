@@ -1,4 +1,10 @@
-"""The ACD over HTTP: an agent's status and work, supervisors' actions, contact intake."""
+"""The ACD over HTTP: an agent's status and work, supervisors' actions, contact intake.
+
+The agent's endpoints serve users with the agent role, and temporary agents: users without
+it whom a supervisor logged into a queue ("+ Log agents"), while they are logged into one
+or at a contact. A temporary agent works like an agent (ready, pause, offers, log out) but
+does not log themself into queues: logging in (``/me/login``) takes the agent role.
+"""
 
 from __future__ import annotations
 
@@ -20,22 +26,28 @@ from helpline.acd.schemas import (
     QueueViewOut,
     WrapUpIn,
 )
-from helpline.acd.service import AcdService, agent_key, visible_queue_ids
+from helpline.acd.service import AcdService, Change, Command, agent_key, visible_queue_ids
 from helpline.core.acd import errors as core_errors
 from helpline.core.acd.events import Event as CoreEvent
-from helpline.core.acd.model import EndedBy, NewContact
+from helpline.core.acd.model import AgentStatus, EndedBy, NewContact
 from helpline.core.acd.router import Router
-from helpline.core.permissions import Action, Permission, Role
-from helpline.http.deps import MatrixDep, SessionDep, require
+from helpline.core.permissions import Action, Permission, Role, is_allowed
+from helpline.http.deps import (
+    CurrentUser,
+    MatrixDep,
+    PermissionDenied,
+    SessionDep,
+    require,
+    user_roles,
+)
 from helpline.pause_reasons import repository as pause_repository
+from helpline.skills import service as skills_service
+from helpline.users import repository as user_repository
 from helpline.users import service as user_service
 from helpline.users.models import User
 
 router = APIRouter(prefix="/acd", tags=["acd"])
 
-Agent = Annotated[User, Depends(require(Action.USE_AGENT_DASHBOARD))]
-Supervisor = Annotated[User, Depends(require(Action.USE_SUPERVISOR_DASHBOARD))]
-Integration = Annotated[User, Depends(require(Action.ROUTE_CONTACTS))]
 DEFAULT_PAUSE = "Paused"
 SUPERVISOR_PAUSE = "Paused by a supervisor"
 
@@ -46,6 +58,23 @@ def get_acd(request: Request) -> AcdService:
 
 
 AcdDep = Annotated[AcdService, Depends(get_acd)]
+
+
+async def require_agent_at_work(
+    request: Request, user: CurrentUser, matrix: MatrixDep, acd: AcdDep
+) -> User:
+    """The agent dashboard's gate: the agent role (admins pass too), or a temporary agent
+    at work (logged into a queue by a supervisor, or at a contact)."""
+    action = Action.USE_AGENT_DASHBOARD
+    if not is_allowed(user_roles(user), action, matrix) and not acd.is_temporary_agent(user.id):
+        raise PermissionDenied(action)
+    request.state.required_action = action
+    return user
+
+
+AgentAtWork = Annotated[User, Depends(require_agent_at_work)]
+Supervisor = Annotated[User, Depends(require(Action.USE_SUPERVISOR_DASHBOARD))]
+Integration = Annotated[User, Depends(require(Action.ROUTE_CONTACTS))]
 
 
 def acd_http_error(error: core_errors.AcdError) -> HTTPException:
@@ -60,9 +89,7 @@ def acd_http_error(error: core_errors.AcdError) -> HTTPException:
     return HTTPException(status_code=code, detail=message)
 
 
-async def run(
-    acd: AcdService, command: Callable[[Router, float], list[CoreEvent]], actor: User
-) -> list[CoreEvent]:
+async def run(acd: AcdService, command: Command, actor: User) -> list[Change]:
     try:
         return await acd.run(command, actor_id=actor.id)
     except core_errors.AcdError as error:
@@ -76,10 +103,20 @@ def require_agent(acd: AcdService, user: User) -> str:
     return key
 
 
+def is_agent(user: User) -> bool:
+    return Role.AGENT.value in user.role_names
+
+
 def require_queue(acd: AcdService, queue_id: str) -> str:
     if queue_id not in acd.router.queue_ids():
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no queue {queue_id}")
     return queue_id
+
+
+UNASSIGNED_OFF = (
+    "the organization does not allow logging into queues one is not assigned to"
+    " (Permissions: Allow users to log into queues they are not assigned to)"
+)
 
 
 def check_unassigned(
@@ -90,7 +127,7 @@ def check_unassigned(
     if outside and not matrix.get(Permission.ALLOW_UNASSIGNED_QUEUE_LOGIN, False):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
-            f"logging into queues one is not assigned to is off: {', '.join(outside)}",
+            f"{UNASSIGNED_OFF}: not assigned to {', '.join(outside)}",
         )
 
 
@@ -112,15 +149,21 @@ async def pause_reason(session: AsyncSession, given: str | None) -> str:
 
 
 @router.get("/me")
-async def my_status(acd: AcdDep, user: Agent) -> dict[str, Any]:
+async def my_status(acd: AcdDep, user: AgentAtWork) -> dict[str, Any]:
     """My status, queues, open offers and contacts."""
     return acd.agent_view(require_agent(acd, user))
 
 
 @router.post("/me/login")
-async def login(body: LoginIn, acd: AcdDep, user: Agent, matrix: MatrixDep) -> dict[str, Any]:
-    """Log into every assigned queue, or the ones chosen; pick the line for the session."""
+async def login(body: LoginIn, acd: AcdDep, user: AgentAtWork, matrix: MatrixDep) -> dict[str, Any]:
+    """Log into every assigned queue, or the ones chosen; pick the line for the session.
+    Agents only: a temporary agent is logged in by a supervisor."""
     agent = require_agent(acd, user)
+    if not is_agent(user):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "only agents log themselves into queues: a supervisor can log you in",
+        )
     queue_ids = (
         [require_queue(acd, q) for q in body.queue_ids] if body.queue_ids is not None else None
     )
@@ -144,14 +187,16 @@ async def login(body: LoginIn, acd: AcdDep, user: Agent, matrix: MatrixDep) -> d
 
 
 @router.post("/me/ready")
-async def ready(body: QueueTarget, acd: AcdDep, user: Agent) -> dict[str, Any]:
+async def ready(body: QueueTarget, acd: AcdDep, user: AgentAtWork) -> dict[str, Any]:
     agent = require_agent(acd, user)
     await run(acd, lambda r, now: r.agent_ready(agent, now, body.queue_id), user)
     return acd.agent_view(agent)
 
 
 @router.post("/me/pause")
-async def pause(body: PauseIn, session: SessionDep, acd: AcdDep, user: Agent) -> dict[str, Any]:
+async def pause(
+    body: PauseIn, session: SessionDep, acd: AcdDep, user: AgentAtWork
+) -> dict[str, Any]:
     agent = require_agent(acd, user)
     reason = await pause_reason(session, body.reason)
     await run(acd, lambda r, now: r.agent_pause(agent, now, reason, body.queue_id), user)
@@ -173,7 +218,7 @@ def logout_command(agent: str, queue_id: str | None) -> Callable[[Router, float]
 
 
 @router.post("/me/logout")
-async def logout(body: QueueTarget, acd: AcdDep, user: Agent) -> dict[str, Any]:
+async def logout(body: QueueTarget, acd: AcdDep, user: AgentAtWork) -> dict[str, Any]:
     agent = require_agent(acd, user)
     await run(acd, logout_command(agent, body.queue_id), user)
     return acd.agent_view(agent)
@@ -185,7 +230,7 @@ def _my_offer(acd: AcdService, agent: str, offer_id: int) -> None:
 
 
 @router.post("/offers/{offer_id}/accept")
-async def accept(offer_id: int, acd: AcdDep, user: Agent) -> dict[str, Any]:
+async def accept(offer_id: int, acd: AcdDep, user: AgentAtWork) -> dict[str, Any]:
     agent = require_agent(acd, user)
     _my_offer(acd, agent, offer_id)
     await run(acd, lambda r, now: r.accept(offer_id, now), user)
@@ -193,7 +238,7 @@ async def accept(offer_id: int, acd: AcdDep, user: Agent) -> dict[str, Any]:
 
 
 @router.post("/offers/{offer_id}/decline")
-async def decline(offer_id: int, acd: AcdDep, user: Agent) -> dict[str, Any]:
+async def decline(offer_id: int, acd: AcdDep, user: AgentAtWork) -> dict[str, Any]:
     agent = require_agent(acd, user)
     _my_offer(acd, agent, offer_id)
     await run(acd, lambda r, now: r.decline(offer_id, now), user)
@@ -201,7 +246,7 @@ async def decline(offer_id: int, acd: AcdDep, user: Agent) -> dict[str, Any]:
 
 
 @router.post("/contacts/{contact_id}/end")
-async def end_contact(contact_id: str, acd: AcdDep, user: Agent) -> dict[str, Any]:
+async def end_contact(contact_id: str, acd: AcdDep, user: AgentAtWork) -> dict[str, Any]:
     """I end a contact I am connected to: wrap-up follows."""
     agent = require_agent(acd, user)
     if contact_id not in acd.router.agent_view(agent).contacts:
@@ -211,7 +256,7 @@ async def end_contact(contact_id: str, acd: AcdDep, user: Agent) -> dict[str, An
 
 
 @router.post("/me/wrap-up/end")
-async def end_wrap_up(body: WrapUpIn, acd: AcdDep, user: Agent) -> dict[str, Any]:
+async def end_wrap_up(body: WrapUpIn, acd: AcdDep, user: AgentAtWork) -> dict[str, Any]:
     agent = require_agent(acd, user)
     await run(acd, lambda r, now: r.end_wrap_up(agent, now, EndedBy.AGENT, body.contact_id), user)
     return acd.agent_view(agent)
@@ -280,6 +325,12 @@ async def queue_view(
     return acd.queue_view(await supervised_queue(queue_id, session, acd, user, matrix))
 
 
+# Why a candidate of "+ Log agents" cannot be logged in (the page translates them).
+WHY_DEACTIVATED = "deactivated user"
+WHY_YOURSELF = "you are not an agent"
+WHY_UNASSIGNED_OFF = "logging into unassigned queues is off"
+
+
 @router.get("/queues/{queue_id}/candidates", response_model=list[CandidateOut])
 async def candidates(
     queue_id: str,
@@ -290,33 +341,39 @@ async def candidates(
     search: Annotated[str | None, Query(max_length=100)] = None,
     role: Role | None = None,
 ) -> list[CandidateOut]:
-    """ "+ Log agents": any user, by search and role, with their lines."""
+    """ "+ Log agents": any user, by search and role, with their lines (the one in use
+    marked). Users without the agent role can be logged in too: they become temporary
+    agents of the queue."""
     queue = await supervised_queue(queue_id, session, acd, user, matrix)
     allow_unassigned = matrix.get(Permission.ALLOW_UNASSIGNED_QUEUE_LOGIN, False)
     seated = {row.agent_id: row for row in acd.router.queue_agents(queue, acd.router.now)}
+    known = set(acd.router.agent_ids())
     rows = []
-    for person in await user_service.list_users(
-        session=session, search=search, role=role, include_inactive=False
-    ):
+    for person in await user_service.list_users(session=session, search=search, role=role):
         key = agent_key(person.id)
         member = queue in acd._memberships(key)
         logged_in = bool(seated.get(key) and seated[key].logged_in)
+        working = key in known and acd.router.agent_view(key).status is not AgentStatus.LOGGED_OUT
         why_not = None
-        if key not in acd.router.agent_ids():
-            why_not = "not an agent"
+        if not person.is_active:
+            why_not = WHY_DEACTIVATED
+        elif person.id == user.id and not is_agent(person):
+            why_not = WHY_YOURSELF
         elif not member and not allow_unassigned:
-            why_not = "logging into unassigned queues is off"
+            why_not = WHY_UNASSIGNED_OFF
         rows.append(
             CandidateOut(
                 id=person.id,
                 username=person.username,
                 display_name=person.display_name,
                 roles=person.role_names,
+                agent=is_agent(person),
+                active=person.is_active,
                 lines=[
                     {
                         "extension": line.extension,
                         "label": line.label,
-                        "active": acd.lines.get(key) == line.extension,
+                        "active": working and acd.lines.get(key) == line.extension,
                     }
                     for line in person.lines
                 ],
@@ -327,6 +384,44 @@ async def candidates(
             )
         )
     return rows
+
+
+async def log_in_user(
+    queue: str,
+    user_id: int,
+    session: AsyncSession,
+    acd: AcdService,
+    supervisor: User,
+    matrix: dict[Permission, bool],
+) -> None:
+    """A supervisor logs any active user into a queue; without the agent role they become
+    a temporary agent. The session's line: the one they chose before, else their first."""
+    person = await user_repository.get(session, user_id)
+    if person is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no user with id {user_id}")
+    if not person.is_active:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"{person.username} is deactivated: only active users can be logged in",
+        )
+    if person.id == supervisor.id and not is_agent(person):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "only agents log themselves into queues: another supervisor can log you in",
+        )
+    agent = agent_key(user_id)
+    check_unassigned(acd, agent, [queue], matrix)
+    extensions = [line.extension for line in person.lines]
+    chosen = acd.lines.get(agent)
+    line = chosen if chosen in extensions else (extensions[0] if extensions else None)
+    skills = {
+        row.skill_id: row.proficiency
+        for row in await skills_service.agent_skills(session=session, user_id=user_id)
+    }
+    try:
+        await acd.log_in(user_id, queue, line=line, skills=skills, actor_id=supervisor.id)
+    except core_errors.AcdError as error:
+        raise acd_http_error(error) from error
 
 
 @router.post("/queues/{queue_id}/agents/{user_id}/{action}")
@@ -341,15 +436,17 @@ async def act_on_agent(
     body: PauseIn | None = None,
 ) -> dict[str, Any]:
     """A supervisor's action on an agent in a queue: log in, log out, pause, ready,
-    end wrap-up."""
+    end wrap-up. Logging in takes any active user (see :func:`log_in_user`)."""
     queue = await supervised_queue(queue_id, session, acd, user, matrix)
     agent = agent_key(user_id)
-    if agent not in acd.router.agent_ids():
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"user {user_id} is not an agent")
     if action is AgentAction.LOGIN:
-        check_unassigned(acd, agent, [queue], matrix)
-        await run(acd, lambda r, now: r.agent_login(agent, now, [queue]), user)
-    elif action is AgentAction.LOGOUT:
+        await log_in_user(queue, user_id, session, acd, user, matrix)
+        return acd.queue_view(queue)
+    if agent not in acd.router.agent_ids():
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"user {user_id} is not an agent and not logged in"
+        )
+    if action is AgentAction.LOGOUT:
         await run(acd, logout_command(agent, queue), user)
     elif action is AgentAction.PAUSE:
         # A supervisor may pause without choosing one of the agents' reasons.

@@ -2,7 +2,8 @@
 
 The payload is the core event's fields (``at`` in Unix seconds, enums as their values);
 :func:`to_core` turns a stored payload back into the core event, so that counters can be
-rebuilt by replaying the log.
+rebuilt by replaying the log. The live service adds a few events of its own
+(:class:`AcdServiceEvent`): they have no core counterpart.
 """
 
 from __future__ import annotations
@@ -40,8 +41,6 @@ for _core_type in core.ALL_EVENT_TYPES:
     STORED_BY_CORE[_core_type] = _stored
     CORE_BY_TYPE[_stored.type] = _core_type
 
-EVENT_TYPES = sorted(CORE_BY_TYPE)
-
 
 def to_stored(event: core.Event) -> AcdEvent:
     payload = core.event_to_dict(event)
@@ -67,3 +66,32 @@ def to_core(event_type: str, payload: dict[str, Any]) -> core.Event:
         values[f.name] = enum_type(value) if enum_type is not None and value is not None else value
     event: core.Event = cls(**values)
     return event
+
+
+# ---------------------------------------------------------------------- the service's own
+
+
+class AcdServiceEvent(Event):
+    """Base of the events the live service adds to the core's (``at`` in Unix seconds)."""
+
+    at: float
+    agent_id: str
+
+
+class TemporaryAgentAdded(AcdServiceEvent):
+    """A supervisor logged a user without the agent role into a queue ("+ Log agents"):
+    the distributor now has them as a temporary agent."""
+
+    type = "acd.temporary_agent_added"
+    queue_id: str
+
+
+class TemporaryAgentRemoved(AcdServiceEvent):
+    """A user without the agent role left the distributor: a temporary agent logged out
+    of their last queue (or was logged out), or an agent whose role was taken away is no
+    longer logged in."""
+
+    type = "acd.temporary_agent_removed"
+
+
+EVENT_TYPES = sorted([*CORE_BY_TYPE, TemporaryAgentAdded.type, TemporaryAgentRemoved.type])

@@ -78,6 +78,8 @@ class CandidateOut(BaseModel):
     username: str
     display_name: str
     roles: list[str]
+    agent: bool = Field(description="Has the agent role; without it a login is temporary")
+    active: bool = Field(description="An active user account; deactivated users stay out")
     lines: list[dict[str, Any]]
     member: bool
     logged_in: bool

@@ -10,6 +10,13 @@ Besides the stored events, every command publishes *view* events for the dashboa
 (``acd.queue_view`` per queue touched, ``acd.agent_view`` per agent touched): the whole
 card, agents table and Waiting table of a queue, and an agent's own status. They are not
 stored: a fresh registration computes the same views from the router.
+
+Agents are the active users with the agent role. A supervisor may also log a user without
+it into a queue ("+ Log agents"): the router then has them as a *temporary agent*
+(:meth:`AcdService.log_in`), who may work (ready, pause, offers, log out) but not log
+themself into queues. They stay while they are logged into a queue or have a contact;
+then they are logged out and leave the router (:meth:`AcdService._release_temporary`).
+Being in the router's snapshot, they survive restarts and configuration reloads.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -27,11 +34,19 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from helpline.acd import repository
-from helpline.acd.events import to_core, to_stored
+from helpline.acd.events import (
+    CORE_BY_TYPE,
+    AcdServiceEvent,
+    TemporaryAgentAdded,
+    TemporaryAgentRemoved,
+    to_core,
+    to_stored,
+)
 from helpline.core.acd import events as core_events
 from helpline.core.acd.metrics import MetricsBoard
 from helpline.core.acd.model import (
     AgentConfig,
+    AgentStatus,
     QueueConfig,
     QueueKind,
     SkillStep,
@@ -69,6 +84,11 @@ CONFIG_EVENT_TYPES = frozenset(
 QUEUE_VIEW = "acd.queue_view"
 AGENT_VIEW = "acd.agent_view"
 MAX_TIMER_SLEEP = 1.0
+CHAT_CAPACITY = 3  # chats at once, for agents without a per-queue capacity
+
+# What a command changes: the core's events, and the service's own.
+Change = core_events.Event | AcdServiceEvent
+Command = Callable[[Router, float], Sequence[Change]]
 
 
 def queue_key(kind: str, queue_id: int) -> str:
@@ -108,6 +128,8 @@ class AcdService:
         self._contact_index: dict[str, dict[str, Any]] = {}
         self._agent_index: dict[str, dict[str, Any]] = {}
         self.lines: dict[str, str] = {}  # agent id -> extension chosen for the session
+        self._configured: set[str] = set()  # agents by role (the configuration's)
+        self._temporary: set[str] = set()  # in the router without the agent role
         self.queue_names: dict[str, str] = {}
         self._day: str = ""
         self._tasks: list[asyncio.Task[None]] = []
@@ -125,10 +147,15 @@ class AcdService:
         if stored is not None:
             self.router = Router.restore(stored["router"])
             self.lines = dict(stored.get("lines", {}))
-        self._reconfigure(queues, agents)
+        left = self._reconfigure(queues, agents)
         self._day = self._local_day(now)
         self._rebuild_metrics(history)
-        await self._run(lambda router, at: router.dispatch(at), actor_id=None, force_write=True)
+
+        def resume(router: Router, at: float) -> list[Change]:
+            changes: list[Change] = [TemporaryAgentRemoved(at=at, agent_id=a) for a in left]
+            return changes + list(router.dispatch(at))
+
+        await self._run(resume, actor_id=None, force_write=True)
         self._tasks = [
             asyncio.create_task(self._timers(), name="acd-timers"),
             asyncio.create_task(self._follow_configuration(), name="acd-config"),
@@ -223,14 +250,20 @@ class AcdService:
                 AgentConfig(
                     key,
                     skills={str(s): p for s, p in skills.get(user.id, {}).items()},
-                    chat_capacity=3,
+                    chat_capacity=CHAT_CAPACITY,
                     memberships=memberships.get(key, {}),
                 )
             )
         return queues, agents
 
-    def _reconfigure(self, queues: list[QueueConfig], agents: list[AgentConfig]) -> None:
-        """Swap the router's settings for new ones, keeping its live state."""
+    def _reconfigure(self, queues: list[QueueConfig], agents: list[AgentConfig]) -> list[str]:
+        """Swap the router's settings for new ones, keeping its live state.
+
+        Users who are no longer agents (or never were: temporary agents) stay while they
+        are logged in or have a contact; the others leave the router. Returns those who
+        left and were in it without the agent role: each one's leaving is an event.
+        """
+        self._configured = {a.agent_id for a in agents}
         if self.router.now == float("-inf"):  # never used yet: build it afresh
             router = Router()
             for queue in queues:
@@ -238,7 +271,8 @@ class AcdService:
             for agent in agents:
                 router.add_agent(agent)
             self.router = router
-            return
+            self._temporary = set()
+            return []
         snapshot = self.router.snapshot()
         wanted = {q.queue_id: q for q in queues}
         live_queues = {c["queue_id"] for c in snapshot["contacts"]} | {
@@ -253,13 +287,15 @@ class AcdService:
         known = {q["queue_id"] for q in snapshot["queues"]}
         by_id = {a.agent_id: a for a in agents}
         merged = []
+        left = []
+        with_contacts = {c["agent_id"] for c in snapshot["contacts"]}
         for data in snapshot["agents"]:
             config = by_id.pop(data["agent_id"], None)
-            busy = data["presence"] != "logged_out" or any(
-                c["agent_id"] == data["agent_id"] for c in snapshot["contacts"]
-            )
+            busy = data["presence"] != "logged_out" or data["agent_id"] in with_contacts
             if config is None and not busy:
-                continue  # no longer an agent, and nothing in flight
+                # no longer an agent (or a temporary one), and nothing in flight
+                left.append(data["agent_id"])
+                continue
             if config is not None:
                 data["skills"] = dict(config.skills)
                 data["memberships"] = {k: v for k, v in config.memberships.items() if k in known}
@@ -285,12 +321,18 @@ class AcdService:
             )
         snapshot["agents"] = merged
         self.router = Router.restore(snapshot)
+        self._temporary = set(self.router.agent_ids()) - self._configured
+        for agent_id in left:
+            self.lines.pop(agent_id, None)
+        return left
 
     def _rebuild_metrics(self, history: list[StoredEvent]) -> None:
         self.metrics = MetricsBoard(
             {q: self.router.queue_config(q).service_level_seconds for q in self.router.queue_ids()}
         )
         for stored in history:
+            if stored.type not in CORE_BY_TYPE:
+                continue  # the service's own events count nothing
             try:
                 self.metrics.apply(to_core(stored.type, stored.payload))
             except (KeyError, TypeError, ValueError):
@@ -314,14 +356,16 @@ class AcdService:
         async with self._lock:
             async with self._factory() as session:
                 queues, agents = await self._load_config(session)
-            self._reconfigure(queues, agents)
+            left = self._reconfigure(queues, agents)
             for queue_id in self.router.queue_ids():
                 self.metrics.queue(queue_id).service_level_seconds = self.router.queue_config(
                     queue_id
                 ).service_level_seconds
             now = self._now()
+            events: list[Change] = [TemporaryAgentRemoved(at=now, agent_id=a) for a in left]
             # New members may take contacts that were waiting for somebody.
-            events = self.router.dispatch(now)
+            events += self.router.dispatch(now)
+            events += self._release_temporary(now)
             await self._commit(events, now, actor_id=None, force_write=True, all_views=True)
         self._wake.set()
 
@@ -331,33 +375,117 @@ class AcdService:
         # The router refuses time that goes backwards; a wall clock may step back a little.
         return max(self._clock(), self.router.now)
 
-    async def run(
-        self,
-        command: Callable[[Router, float], list[core_events.Event]],
-        *,
-        actor_id: int | None,
-    ) -> list[core_events.Event]:
+    async def run(self, command: Command, *, actor_id: int | None) -> list[Change]:
         """Run a command on the router and commit it. Core errors propagate unchanged."""
         events = await self._run(command, actor_id=actor_id)
         self._wake.set()
         return events
 
     async def _run(
-        self,
-        command: Callable[[Router, float], list[core_events.Event]],
-        *,
-        actor_id: int | None,
-        force_write: bool = False,
-    ) -> list[core_events.Event]:
+        self, command: Command, *, actor_id: int | None, force_write: bool = False
+    ) -> list[Change]:
         async with self._lock:
             now = self._now()
             events = list(command(self.router, now))
+            events += self._release_temporary(now)
             await self._commit(events, now, actor_id=actor_id, force_write=force_write)
             return events
 
+    # ------------------------------------------------------------------ temporary agents
+
+    async def log_in(
+        self,
+        user_id: int,
+        queue_id: str,
+        *,
+        line: str | None,
+        skills: dict[int, int],
+        actor_id: int | None,
+    ) -> list[Change]:
+        """A supervisor logs a user into a queue. A user the router does not know (no
+        agent role) becomes a temporary agent, with ``skills`` and ``line``. ``line`` is
+        the session's line when the user was logged out."""
+        agent = agent_key(user_id)
+
+        def command(router: Router, now: float) -> list[Change]:
+            changes: list[Change] = []
+            added = agent not in router.agent_ids()
+            if added:
+                config = AgentConfig(
+                    agent,
+                    skills={str(s): p for s, p in skills.items()},
+                    chat_capacity=CHAT_CAPACITY,
+                )
+                router.add_agent(config)
+                self._temporary.add(agent)
+                changes.append(TemporaryAgentAdded(at=now, agent_id=agent, queue_id=queue_id))
+            was_logged_out = router.agent_view(agent).status is AgentStatus.LOGGED_OUT
+            try:
+                changes += router.agent_login(agent, now, [queue_id])
+            except Exception:
+                if added:  # nothing committed: take the new agent back out
+                    self._restore_committed()
+                raise
+            if line is not None and was_logged_out:
+                self.lines[agent] = line
+            return changes
+
+        return await self.run(command, actor_id=actor_id)
+
+    def is_temporary_agent(self, user_id: int) -> bool:
+        """In the router without the agent role, and logged into a queue or at a contact
+        (may use the agent dashboard, but not log themself into queues)."""
+        key = agent_key(user_id)
+        if key not in self._temporary:
+            return False
+        view = self.router.agent_view(key)
+        return bool(view.queues or view.contacts)
+
+    def _release_temporary(self, now: float) -> list[Change]:
+        """Temporary agents with no queue and no contact left: log them out, and take
+        them out of the router.
+
+        The router has no command to forget an agent, so this goes through a snapshot
+        without them. A snapshot keeps no offer, so it waits for a moment without open
+        offers (another agent's would be withdrawn): until then the user stays in the
+        router, logged out, which they may not use.
+        """
+        if not self._temporary:
+            return []
+        changes: list[Change] = []
+        done = []
+        for agent in sorted(self._temporary):
+            view = self.router.agent_view(agent)
+            if view.queues or view.contacts or view.open_offers:
+                continue
+            if view.status is not AgentStatus.LOGGED_OUT:
+                changes += self.router.agent_logout(agent, now)
+            done.append(agent)
+        if not done or self.router.open_offers():
+            return changes
+        snapshot = self.router.snapshot()
+        snapshot["agents"] = [a for a in snapshot["agents"] if a["agent_id"] not in done]
+        self.router = Router.restore(snapshot)
+        for agent in done:
+            self._temporary.discard(agent)
+            self.lines.pop(agent, None)
+            changes.append(TemporaryAgentRemoved(at=now, agent_id=agent))
+        # A contact waiting out a re-offer delay has lost its timer with the snapshot.
+        changes += self.router.dispatch(now)
+        return changes
+
+    def _restore_committed(self) -> None:
+        """Memory goes back to what storage holds."""
+        if self._committed:
+            self.router = Router.restore(self._committed["router"])
+            self.lines = dict(self._committed.get("lines", {}))
+            self._temporary = set(self.router.agent_ids()) - self._configured
+
+    # ------------------------------------------------------------------ commit
+
     async def _commit(
         self,
-        events: list[core_events.Event],
+        events: Sequence[Change],
         now: float,
         *,
         actor_id: int | None,
@@ -372,7 +500,7 @@ class AcdService:
                 for event in events:
                     append_event(
                         session,
-                        to_stored(event),
+                        event if isinstance(event, AcdServiceEvent) else to_stored(event),
                         occurred_at=to_datetime(event.at),
                         actor_user_id=actor_id,
                     )
@@ -382,12 +510,10 @@ class AcdService:
                 seq = stored[-1].seq if stored else await last_sequence(session)
         except Exception:
             # Memory must not run ahead of storage: go back to what was committed.
-            if self._committed:
-                self.router = Router.restore(self._committed["router"])
-                self.lines = dict(self._committed.get("lines", {}))
+            self._restore_committed()
             raise
         self._remember(snapshot)
-        self.metrics.apply_all(events)
+        self.metrics.apply_all([e for e in events if not isinstance(e, AcdServiceEvent)])
         queues, agents = self._touched(events)
         if all_views:
             queues = set(self.router.queue_ids())
@@ -405,7 +531,7 @@ class AcdService:
         self._contact_index = {c["contact_id"]: c for c in snapshot["router"]["contacts"]}
         self._agent_index = {a["agent_id"]: a for a in snapshot["router"]["agents"]}
 
-    def _touched(self, events: list[core_events.Event]) -> tuple[set[str], set[str]]:
+    def _touched(self, events: Sequence[Change]) -> tuple[set[str], set[str]]:
         queues: set[str] = set()
         agents: set[str] = set()
         for event in events:
@@ -415,8 +541,9 @@ class AcdService:
             agent_id = getattr(event, "agent_id", None)
             if agent_id is not None:
                 agents.add(agent_id)
+        known = set(self.router.agent_ids())
         for agent_id in list(agents):
-            if agent_id in self.router.agent_ids():
+            if agent_id in known:
                 view = self.router.agent_view(agent_id)
                 queues.update(view.queues)
                 queues.update(self._memberships(agent_id))
@@ -449,8 +576,8 @@ class AcdService:
             except Exception:  # a failed tick is retried at the next one
                 log.exception("ACD timer tick failed")
 
-    def _tick(self, router: Router, now: float) -> list[core_events.Event]:
-        events: list[core_events.Event] = []
+    def _tick(self, router: Router, now: float) -> list[Change]:
+        events: list[Change] = []
         day = self._local_day(now)
         if day != self._day:
             self._day = day
@@ -527,6 +654,8 @@ class AcdService:
         }
 
     def agent_view(self, agent_id: str) -> dict[str, Any]:
+        if agent_id not in self._agent_index and agent_id not in self.router.agent_ids():
+            return self._gone_view(agent_id)
         view = self.router.agent_view(agent_id)
         offers = []
         for offer_id, contact_id, offered_to in self.router.open_offers():
@@ -541,6 +670,24 @@ class AcdService:
         data["memberships"] = self._memberships(agent_id)
         data["line"] = self.lines.get(agent_id)
         return data
+
+    def _gone_view(self, agent_id: str) -> dict[str, Any]:
+        """A temporary agent who has left the router: logged out, with nothing."""
+        return {
+            "agent_id": agent_id,
+            "status": AgentStatus.LOGGED_OUT.value,
+            "status_reason": None,
+            "status_since": self.router.now,
+            "queues": [],
+            "paused_queues": [],
+            "open_offers": [],
+            "contacts": [],
+            "handled_today": 0,
+            "missed_in_a_row": 0,
+            "missed_total": 0,
+            "memberships": [],
+            "line": None,
+        }
 
     def _offer(self, offer_id: int, contact_id: str) -> dict[str, Any]:
         contact = self._contact(contact_id)

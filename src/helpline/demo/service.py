@@ -59,6 +59,8 @@ async def load(*, session: AsyncSession, now: datetime) -> DemoReport:
                     password=DEMO_AGENT_PASSWORD,
                     roles=[Role.AGENT],
                     lines=[LineIn(extension=str(200 + number), label="Desk")],
+                    # The demo phones use the login password as their SIP password.
+                    sip_password=DEMO_AGENT_PASSWORD,
                 ),
                 now=now,
                 actor_id=None,

@@ -3,6 +3,7 @@
 from helpline.acd import models as acd_models
 from helpline.auth import models as auth_models
 from helpline.canned_messages import models as canned_message_models
+from helpline.devices import models as device_models
 from helpline.pause_reasons import models as pause_reason_models
 from helpline.permissions import models as permission_models
 from helpline.queues import models as queue_models
@@ -15,6 +16,7 @@ __all__ = [
     "acd_models",
     "auth_models",
     "canned_message_models",
+    "device_models",
     "eventlog",
     "pause_reason_models",
     "permission_models",

@@ -5,10 +5,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from helpline.acd.service import visible_queue_ids
-from helpline.core.permissions import Action, is_allowed
+from helpline.acd import api as acd_api
+from helpline.acd.service import AcdService, visible_queue_ids
+from helpline.core.permissions import Action, Role, is_allowed
 from helpline.http.deps import MatrixDep, SessionDep, require, user_roles
-from helpline.http.templates import render
+from helpline.http.templates import navigation, render
 from helpline.i18n import gettext as _
 from helpline.pause_reasons import repository as pause_repository
 from helpline.storage.eventlog import read_events
@@ -18,18 +19,43 @@ from helpline.users.models import User
 router = APIRouter(include_in_schema=False)
 
 
+def temporary_agent(request: Request, user: User) -> bool:
+    """A user without the agent role whom a supervisor logged into a queue, at work."""
+    acd: AcdService | None = getattr(request.app.state, "acd", None)
+    return (
+        acd is not None
+        and Role.AGENT.value not in user.role_names
+        and acd.is_temporary_agent(user.id)
+    )
+
+
+def section_nav(request: Request, user: User, matrix: dict[Any, bool]) -> list[dict[str, str]]:
+    """The top bar, with "Agent" for a temporary agent as long as they are at work."""
+    items = navigation(request.state.user, matrix)
+    if temporary_agent(request, user) and not any(i["key"] == "agent" for i in items):
+        items.insert(0, {"key": "agent", "href": "/agent", "label": _("Agent")})
+    return items
+
+
 @router.get("/agent", response_class=HTMLResponse)
 async def agent_section(
     request: Request,
     session: SessionDep,
-    user: Annotated[User, Depends(require(Action.USE_AGENT_DASHBOARD))],
+    user: acd_api.AgentAtWork,
     matrix: MatrixDep,
 ) -> Response:
     reasons = [r.name for r in await pause_repository.list_all(session) if r.enabled]
     return render(
         request,
         "sections/agent.html",
-        {"pause_reasons": reasons, "labels": agent_labels(reasons), "active_section": "agent"},
+        {
+            "pause_reasons": reasons,
+            "labels": agent_labels(reasons),
+            "active_section": "agent",
+            # Temporary agents work in the queues a supervisor logged them into.
+            "temporary": temporary_agent(request, user),
+            "nav": section_nav(request, user, matrix),
+        },
         matrix=matrix,
     )
 
@@ -98,7 +124,11 @@ async def supervisor_section(
     return render(
         request,
         "sections/supervisor.html",
-        {"labels": await supervisor_labels(session), "active_section": "supervisor"},
+        {
+            "labels": await supervisor_labels(session),
+            "active_section": "supervisor",
+            "nav": section_nav(request, user, matrix),
+        },
         matrix=matrix,
     )
 
@@ -132,6 +162,7 @@ async def supervisor_queue(
             "queue_name": acd.queue_names.get(queue_key, queue_key),
             "labels": await supervisor_labels(session),
             "active_section": "supervisor",
+            "nav": section_nav(request, user, matrix),
         },
         matrix=matrix,
     )
@@ -152,9 +183,11 @@ async def supervisor_labels(session: Any) -> dict[str, Any]:
             "active_device": _("Active device"),
             "not_visible": _("You do not supervise this queue."),
             "why_not": {
-                "not an agent": _("Not an agent"),
-                "logging into unassigned queues is off": _("Logging into unassigned queues is off"),
+                acd_api.WHY_DEACTIVATED: _("Deactivated user"),
+                acd_api.WHY_YOURSELF: _("You are not an agent: another supervisor can log you in"),
+                acd_api.WHY_UNASSIGNED_OFF: _("Logging into unassigned queues is off"),
             },
+            "temporary_agent": _("Temporary agent"),
         }
     )
     labels["metrics"]["service_level"] = _("Service level")
@@ -179,6 +212,7 @@ async def admin_section(
             "can_view_pause_reasons": is_allowed(roles, Action.VIEW_PAUSE_REASONS, matrix),
             "can_view_skills": is_allowed(roles, Action.VIEW_SKILLS, matrix),
             "active_section": "admin",
+            "nav": section_nav(request, user, matrix),
         },
         matrix=matrix,
     )
@@ -188,7 +222,7 @@ async def admin_section(
 async def event_log_page(
     request: Request,
     session: SessionDep,
-    _admin: Annotated[User, Depends(require(Action.VIEW_EVENT_LOG))],
+    admin: Annotated[User, Depends(require(Action.VIEW_EVENT_LOG))],
     matrix: MatrixDep,
     after: int = 0,
 ) -> Response:
@@ -196,7 +230,7 @@ async def event_log_page(
     return render(
         request,
         "sections/events.html",
-        {"events": events, "active_section": "admin"},
+        {"events": events, "active_section": "admin", "nav": section_nav(request, admin, matrix)},
         matrix=matrix,
     )
 
@@ -204,9 +238,12 @@ async def event_log_page(
 @router.get("/analytics", response_class=HTMLResponse)
 async def analytics_section(
     request: Request,
-    _user: Annotated[User, Depends(require(Action.VIEW_ANALYTICS))],
+    user: Annotated[User, Depends(require(Action.VIEW_ANALYTICS))],
     matrix: MatrixDep,
 ) -> Response:
     return render(
-        request, "sections/analytics.html", {"active_section": "analytics"}, matrix=matrix
+        request,
+        "sections/analytics.html",
+        {"active_section": "analytics", "nav": section_nav(request, user, matrix)},
+        matrix=matrix,
     )

@@ -19,6 +19,10 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # Digest HA1 values of the SIP password (RFC 7616): phones authenticate with the user
+    # name and this password; the password itself is never stored.
+    sip_ha1_md5: Mapped[str | None] = mapped_column(String(64), default=None)
+    sip_ha1_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -28,6 +32,10 @@ class User(Base):
     lines: Mapped[list[UserLine]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="UserLine.extension"
     )
+
+    @property
+    def has_sip_password(self) -> bool:
+        return self.sip_ha1_md5 is not None
 
     @property
     def role_names(self) -> list[str]:

@@ -60,6 +60,7 @@ async def _form(request: Request) -> dict[str, object]:
         "display_name": str(form.get("display_name", "")),
         "email": str(form.get("email", "")) or None,
         "password": str(form.get("password", "")),
+        "sip_password": str(form.get("sip_password", "")),
         "language": str(form.get("language", "en")),
         "roles": [str(value) for value in form.getlist("roles")],
         "lines_text": str(form.get("lines", "")),
@@ -121,6 +122,7 @@ async def create_user_submit(
                 for key in ("username", "display_name", "email", "password", "language", "roles")
             }
             | {"lines": parse_lines(str(values["lines_text"]))}
+            | ({"sip_password": values["sip_password"]} if values["sip_password"] else {})
         )
         user = await service.create(session=session, user_in=user_in, now=now, actor_id=admin.id)
     except (ValidationError, DomainError) as error:
@@ -192,6 +194,8 @@ async def edit_user_submit(
     }
     if values["password"]:
         data["password"] = values["password"]
+    if values["sip_password"]:
+        data["sip_password"] = values["sip_password"]
     try:
         user = await service.get(session=session, user_id=user_id)
         await service.update(

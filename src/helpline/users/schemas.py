@@ -78,6 +78,8 @@ class UserCreate(BaseModel):
     roles: Roles = []
     language: Language = "en"
     lines: Lines = []
+    # For the user's SIP phones; without one, no phone can register the user's lines.
+    sip_password: Password | None = None
 
 
 class UserUpdate(BaseModel):
@@ -92,6 +94,7 @@ class UserUpdate(BaseModel):
     is_active: bool | None = None
     roles: Roles | None = None
     lines: Lines | None = None
+    sip_password: Password | None = None
 
 
 class UserOut(BaseModel):
@@ -105,6 +108,7 @@ class UserOut(BaseModel):
     language: str
     roles: list[Role] = Field(validation_alias=AliasChoices("role_names", "roles"))
     lines: list[LineOut]
+    has_sip_password: bool = False
     created_at: datetime
     updated_at: datetime
 

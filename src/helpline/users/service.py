@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.auth.passwords import hash_password, verify_password
+from helpline.channels.sip.auth import SIP_REALM, ha1
 from helpline.core.permissions import Role
 from helpline.errors import Conflict, Invalid, NotAllowed, NotFound
 from helpline.storage.eventlog import append_event
@@ -71,9 +72,16 @@ async def create(
         roles=[UserRole(role=role.value) for role in user_in.roles],
         lines=[UserLine(extension=line.extension, label=line.label) for line in user_in.lines],
     )
+    if user_in.sip_password is not None:
+        _set_sip_password(user, user_in.sip_password)
     await repository.add(session, user)
     append_event(session, UserCreated(user=snapshot(user)), occurred_at=now, actor_user_id=actor_id)
     return user
+
+
+def _set_sip_password(user: User, password: str) -> None:
+    user.sip_ha1_md5 = ha1(user.username, SIP_REALM, password, "MD5")
+    user.sip_ha1_sha256 = ha1(user.username, SIP_REALM, password, "SHA-256")
 
 
 async def _would_remove_last_admin(session: AsyncSession, user: User, update: UserUpdate) -> bool:
@@ -108,6 +116,9 @@ async def update(
     if "password" in fields and user_in.password is not None:
         user.password_hash = hash_password(user_in.password)
         changed.append("password")
+    if "sip_password" in fields and user_in.sip_password is not None:
+        _set_sip_password(user, user_in.sip_password)
+        changed.append("sip_password")
     if "is_active" in fields and user_in.is_active is not None:
         user.is_active = user_in.is_active
         changed.append("is_active")

@@ -23,6 +23,7 @@ from helpline.acd.service import AcdService
 from helpline.auth import api as auth_api
 from helpline.auth import pages as auth_pages
 from helpline.config import Settings
+from helpline.devices import api as devices_api
 from helpline.help import api as help_api
 from helpline.help import pages as help_pages
 from helpline.http.deps import (
@@ -47,6 +48,7 @@ from helpline.skills import pages as skills_pages
 from helpline.storage.engine import create_engine, create_session_factory
 from helpline.users import api as users_api
 from helpline.users import pages as users_pages
+from helpline.voice.service import VoiceService
 from helpline.web.middleware import BodySizeLimit, RequestLocale, SecurityHeaders
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -139,9 +141,20 @@ def create_app(settings: Settings) -> FastAPI:
         )
         await acd.start()
         app.state.acd = acd
+        voice = None
+        if settings.sip_enabled:
+            voice = VoiceService(
+                session_factory=app.state.session_factory,
+                publish=app.state.bus.publish,
+                secret_key=settings.secret_key,
+            )
+            await voice.start(settings.sip_host, settings.sip_port)
+        app.state.voice = voice
         try:
             yield
         finally:
+            if voice is not None:
+                await voice.stop()
             await acd.stop()
             await engine.dispose()
 
@@ -173,6 +186,7 @@ def create_app(settings: Settings) -> FastAPI:
         acd_api.router,
         pause_reasons_api.router,
         skills_api.router,
+        devices_api.router,
         realtime_api.router,
     ):
         app.include_router(router, prefix=API_PREFIX)

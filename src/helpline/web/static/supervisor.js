@@ -144,7 +144,13 @@
         body.textContent = "";
         rows.forEach(function (c) {
           var tr = el("tr");
-          tr.appendChild(el("td", c.display_name + " (" + c.username + ")"));
+          var who = el("td", c.display_name + " (" + c.username + ")");
+          if (!c.agent && c.active) {
+            // Not an agent: logging them in makes them a temporary agent of this queue.
+            who.appendChild(document.createTextNode(" "));
+            who.appendChild(el("span", T.temporary_agent, { "class": "badge", "data-testid": "candidate-temporary" }));
+          }
+          tr.appendChild(who);
           var devices = el("td");
           c.lines.forEach(function (line) {
             devices.appendChild(el("span", line.extension, { "class": "badge" + (line.active ? " active" : ""), title: line.active ? T.active_device : "" }));

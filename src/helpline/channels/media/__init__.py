@@ -1,0 +1,6 @@
+"""The media engine's building blocks: RTP, G.711, DTMF, jitter buffer, WAV, players,
+mixer, tones and the 20 ms frame clock.
+
+Pure and synchronous (no sockets, no event loop, no wall clock): the asyncio engine that
+runs in its own process drives them once per tick, and tests drive them directly.
+"""

@@ -1,0 +1,1 @@
+"""Helpline's SIP stack: messages, transport, transactions, dialogs, digest auth, SDP."""

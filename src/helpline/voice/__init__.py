@@ -1,0 +1,1 @@
+"""Voice: Helpline's SIP user agent (registrar, calls) on top of ``channels.sip``."""
