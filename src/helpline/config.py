@@ -99,6 +99,11 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{(self.data_dir / 'helpline.sqlite3').resolve()}"
 
     @property
+    def rtp_port_range(self) -> tuple[int, int]:
+        low, high = (int(part) for part in self.rtp_ports.split("-", 1))
+        return low, high
+
+    @property
     def recordings_dir(self) -> Path:
         return self.data_dir / "recordings"
 

@@ -55,6 +55,7 @@ class Server:
     base_url: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    sip_port: int = 0  # UDP and TCP, on 127.0.0.1
 
     def log(self) -> str:
         try:
@@ -84,7 +85,20 @@ def _helpline_command() -> list[str]:
     return [sys.executable, "-c", "from helpline.cli import main; main()"]
 
 
-def _server_env(data_dir: Path) -> dict[str, str]:
+def _free_sip_port() -> int:
+    """A port free for both UDP and TCP (SIP listens on both)."""
+    for _ in range(50):
+        port = _free_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no port free for both UDP and TCP")
+
+
+def _server_env(data_dir: Path, sip_port: int) -> dict[str, str]:
     # Nothing of the caller's Helpline settings leaks in (for example a PostgreSQL URL).
     env = {key: value for key, value in os.environ.items() if not key.startswith("HELPLINE_")}
     env.update(
@@ -93,7 +107,7 @@ def _server_env(data_dir: Path) -> dict[str, str]:
             "HELPLINE_DATA_DIR": str(data_dir),
             "HELPLINE_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "HELPLINE_SECRET_KEY": SECRET_KEY,
-            "HELPLINE_SIP_PORT": "0",
+            "HELPLINE_SIP_PORT": str(sip_port),
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -126,18 +140,19 @@ def helpline_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
     root = tmp_path_factory.mktemp("helpline-server")
     log_path = root / "server.log"
     port = _free_port()
+    sip_port = _free_sip_port()
     base_url = f"http://127.0.0.1:{port}"
     command = [*_helpline_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command,
             cwd=root,
-            env=_server_env(root / "data"),
+            env=_server_env(root / "data", sip_port),
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    server = Server(base_url=base_url, process=process, log_path=log_path)
+    server = Server(base_url=base_url, process=process, log_path=log_path, sip_port=sip_port)
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while not _healthy(f"{base_url}/healthz"):
         if process.poll() is not None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpline.call_plans import service as call_plan_service
 from helpline.canned_messages import repository as canned_repository
 from helpline.demo import service
 from helpline.pause_reasons import repository as pause_repository
@@ -36,6 +37,8 @@ def test_demo_organization_has_what_the_readme_promises(helpline: Helpline) -> N
                 session=session, user_id=agent1.id, role="agent"
             ),
             "extensions": sorted(ln.extension for u in users for ln in u.lines),
+            "plan_100": await call_plan_service.plan_for_number(session=session, number="100"),
+            "sip_password": agent1.has_sip_password,
         }
 
     found = helpline.run(inventory)
@@ -50,6 +53,14 @@ def test_demo_organization_has_what_the_readme_promises(helpline: Helpline) -> N
     assert found["agent1"].call_queues == ["Support"]
     assert found["agent1"].chat_queues == ["Web support"]
     assert [str(n) for n in range(201, 211)] == found["extensions"][:10]
+    # Extension 100 answers with the demo plan into Support; demo phones can register.
+    plan, graph = found["plan_100"]
+    support = next(node for node in graph.nodes if node.type == "queue")
+    assert plan.name == "Demo"
+    assert support.queue_id == next(
+        q.id for q in helpline.run(queue_repository.list_call_queues) if q.name == "Support"
+    )
+    assert found["sip_password"] is True
 
     again = helpline.run(lambda session: service.load(session=session, now=utcnow()))
     assert not again.created

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import random
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -18,6 +19,20 @@ def voice(settings: Settings) -> Iterator[Helpline]:
     from helpline.web.app import create_app
 
     settings = settings.model_copy(update={"sip_enabled": True, "sip_port": 0})
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with TestClient(create_app(settings)) as client:
+        yield Helpline(client)
+
+
+@pytest.fixture
+def voice_call_center(settings: Settings) -> Iterator[Helpline]:
+    """The app with SIP and the media engine, on free ports."""
+    from helpline.web.app import create_app
+
+    base = random.randrange(30000, 60000, 2)
+    settings = settings.model_copy(
+        update={"sip_enabled": True, "sip_port": 0, "rtp_ports": f"{base}-{base + 199}"}
+    )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     with TestClient(create_app(settings)) as client:
         yield Helpline(client)

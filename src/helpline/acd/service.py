@@ -134,6 +134,16 @@ class AcdService:
         self._day: str = ""
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
+        self._observers: list[Callable[[Sequence[Change]], None]] = []
+
+    def observe(self, observer: Callable[[Sequence[Change]], None]) -> None:
+        """Call ``observer`` with the events of every committed command, in order.
+
+        For the channels (voice rings the agent's phone on ``ContactOffered``): they act on
+        what is stored, never on what a failed transaction left behind. Observers must not
+        block; they schedule their work.
+        """
+        self._observers.append(observer)
 
     # ------------------------------------------------------------------ life cycle
 
@@ -525,6 +535,11 @@ class AcdService:
             self._view_event(AGENT_VIEW, seq, now, self.agent_view(a)) for a in sorted(agents)
         ]
         await self._bus.publish(stored + views)
+        for observer in self._observers:
+            try:
+                observer(events)
+            except Exception:
+                log.exception("an ACD observer failed")
 
     def _remember(self, snapshot: dict[str, Any]) -> None:
         self._committed = snapshot

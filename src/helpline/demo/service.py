@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from helpline.call_plans import service as call_plan_service
 from helpline.canned_messages import repository as canned_repository
 from helpline.canned_messages.models import CannedMessage
 from helpline.core.permissions import Role
@@ -89,11 +90,14 @@ async def load(*, session: AsyncSession, now: datetime) -> DemoReport:
         report.users.append((username, DEMO_SUPERVISOR_PASSWORD))
 
     assignments: list[QueueAssignment] = []
+    support_queue_id: int | None = None
     for index, (extension, name, priority) in enumerate(CALL_QUEUES):
         queue = CallQueue(
             extension=extension, name=name, priority_score=priority, created_at=now, updated_at=now
         )
         await queue_repository.add(session, queue)
+        if support_queue_id is None:
+            support_queue_id = queue.id
         # Agents 1-6 take Support, 4-8 Sales, 7-10 Billing: overlapping, as in real teams.
         members = agents[[0, 3, 6][index] : [6, 8, 10][index]]
         assignments += [
@@ -138,6 +142,11 @@ async def load(*, session: AsyncSession, now: datetime) -> DemoReport:
     for assignment in assignments:
         await queue_repository.add(session, assignment)
 
+    assert support_queue_id is not None
+    # Number 100 answers with the demo call plan into Support (DESIGN.md, demo data).
+    await call_plan_service.create_demo_plan(
+        session=session, support_queue_id=support_queue_id, now=now
+    )
     for position, reason in enumerate(PAUSE_REASONS):
         await pause_repository.add(
             session,

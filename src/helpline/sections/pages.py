@@ -51,6 +51,8 @@ async def agent_section(
         {
             "pause_reasons": reasons,
             "labels": agent_labels(reasons),
+            # The browser softphone needs the voice service (SIP and the media engine).
+            "softphone_available": getattr(request.app.state, "voice", None) is not None,
             "active_section": "agent",
             # Temporary agents work in the queues a supervisor logged them into.
             "temporary": temporary_agent(request, user),
@@ -111,6 +113,55 @@ def agent_labels(pause_reasons: list[str]) -> dict[str, Any]:
         # Reasons the distributor sets by itself.
         "reasons": {"missed_offers": _("Missed offers")},
         "failed": _("That did not work. Try again."),
+        "softphone": softphone_labels(),
+    }
+
+
+def softphone_labels() -> dict[str, str]:
+    """The browser softphone's texts (``softphone.js``)."""
+    return {
+        "off": _("Off"),
+        "connecting": _("Connecting…"),
+        "ready": _("Ready for calls"),
+        "on_call": _("On a call"),
+        "on_hold": _("On hold"),
+        "muted": _("Muted"),
+        "switch_on": _("Switch on"),
+        "switch_off": _("Switch off"),
+        "mute": _("Mute"),
+        "unmute": _("Unmute"),
+        "hold": _("Hold"),
+        "resume": _("Resume"),
+        "keypad": _("Keypad"),
+        "end": _("End call"),
+        "microphone": _("Microphone"),
+        "default_microphone": _("Default microphone"),
+        "muted_note": _("Muted: the caller cannot hear you."),
+        "held_note": _("On hold: the caller hears music and cannot hear you."),
+        "insecure": _(
+            "The microphone only works on a secure page: open Helpline over https "
+            "(or at http://localhost on the server itself)."
+        ),
+        "no_media": _(
+            "This browser cannot use a microphone here. Use a recent Chrome, Edge or Firefox."
+        ),
+        "denied": _(
+            "Microphone access is blocked. Allow it for this site in the browser (the icon "
+            "next to the address), then switch the softphone on again."
+        ),
+        "no_microphone": _(
+            "No microphone was found. Connect one, then switch the softphone on again."
+        ),
+        "busy": _(
+            "The microphone is in use by another program or cannot be opened. Close that "
+            "program or choose another microphone."
+        ),
+        "device_gone": _("The chosen microphone is not connected: the default one is used."),
+        "lost": _("The softphone lost its connection to the server."),
+        "replaced": _("The softphone was switched on in another tab or window."),
+        "reconnect": _("Reconnect"),
+        "failed": _("The softphone could not start:"),
+        "click_for_sound": _("Click anywhere on the page to hear the caller."),
     }
 
 

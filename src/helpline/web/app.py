@@ -22,6 +22,8 @@ from helpline.acd import api as acd_api
 from helpline.acd.service import AcdService
 from helpline.auth import api as auth_api
 from helpline.auth import pages as auth_pages
+from helpline.call_plans import api as call_plans_api
+from helpline.call_plans import pages as call_plans_pages
 from helpline.config import Settings
 from helpline.devices import api as devices_api
 from helpline.help import api as help_api
@@ -38,6 +40,8 @@ from helpline.pause_reasons import api as pause_reasons_api
 from helpline.pause_reasons import pages as pause_reasons_pages
 from helpline.permissions import api as permissions_api
 from helpline.permissions import pages as permissions_pages
+from helpline.prompts import api as prompts_api
+from helpline.prompts import pages as prompts_pages
 from helpline.queues import api as queues_api
 from helpline.queues import pages as queues_pages
 from helpline.realtime import api as realtime_api
@@ -45,7 +49,10 @@ from helpline.realtime.bus import EventBus
 from helpline.sections import pages as section_pages
 from helpline.skills import api as skills_api
 from helpline.skills import pages as skills_pages
+from helpline.softphone import api as softphone_api
 from helpline.storage.engine import create_engine, create_session_factory
+from helpline.trunks import api as trunks_api
+from helpline.trunks import pages as trunks_pages
 from helpline.users import api as users_api
 from helpline.users import pages as users_pages
 from helpline.voice.service import VoiceService
@@ -147,6 +154,11 @@ def create_app(settings: Settings) -> FastAPI:
                 session_factory=app.state.session_factory,
                 publish=app.state.bus.publish,
                 secret_key=settings.secret_key,
+                acd=acd,
+                data_dir=settings.data_dir,
+                timezone=settings.timezone,
+                language=settings.default_language,
+                rtp_ports=settings.rtp_port_range,
             )
             await voice.start(settings.sip_host, settings.sip_port)
         app.state.voice = voice
@@ -186,7 +198,12 @@ def create_app(settings: Settings) -> FastAPI:
         acd_api.router,
         pause_reasons_api.router,
         skills_api.router,
+        call_plans_api.router,
         devices_api.router,
+        prompts_api.router,
+        prompts_api.music_router,
+        trunks_api.router,
+        softphone_api.router,
         realtime_api.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
@@ -199,6 +216,9 @@ def create_app(settings: Settings) -> FastAPI:
         queues_pages.router,
         pause_reasons_pages.router,
         skills_pages.router,
+        call_plans_pages.router,
+        prompts_pages.router,
+        trunks_pages.router,
         help_pages.router,
     ):
         app.include_router(router)

@@ -12,6 +12,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from helpline.http.deps import anonymous_language
+from helpline.http.uploads import body_limit
 from helpline.i18n import set_request_locale
 
 HTTP_REQUESTS = Counter(
@@ -37,15 +38,16 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = body_limit(scope["path"], self.max_bytes)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             try:
-                too_large = int(declared) > self.max_bytes
+                too_large = int(declared) > max_bytes
             except ValueError:
                 await self._refuse(send, 400, "Content-Length is not a number")
                 return
             if too_large:
-                await self._refuse(send, 413, self._message())
+                await self._refuse(send, 413, self._message(max_bytes))
                 return
         received = 0
         response_started = False
@@ -55,7 +57,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     raise BodyTooLarge
             return message
 
@@ -69,10 +71,11 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not response_started:
-                await self._refuse(send, 413, self._message())
+                await self._refuse(send, 413, self._message(max_bytes))
 
-    def _message(self) -> str:
-        return f"request body too large: the limit is {self.max_bytes} bytes"
+    @staticmethod
+    def _message(max_bytes: int) -> str:
+        return f"request body too large: the limit is {max_bytes} bytes"
 
     @staticmethod
     async def _refuse(send: Send, status: int, detail: str) -> None:

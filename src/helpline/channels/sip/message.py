@@ -148,6 +148,26 @@ LIST_HEADERS = frozenset(
 
 _TOKEN = re.compile(r"^[A-Za-z0-9\-.!%*_+`'~]+$")
 _HEADER_NAME = _TOKEN
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+\-.]*\Z")
+# An unquoted display name should be tokens and LWS (RFC 3261 25.1). Phones also send
+# UTF-8 or "(mobile)" unquoted, which is unambiguous and let through; what would change the
+# meaning of the value is refused: "," ("Bell, Alexander", RFC 4475 3.1.2.15) splits a list
+# header, ";" starts parameters, quotes, backslashes, brackets and controls.
+_UNQUOTED_DISPLAY = re.compile(r'[^,;"\\<>\x00-\x08\x0a-\x1f\x7f]*\Z')
+
+
+def _decimal(text: str, what: str, limit: int) -> int:
+    """An unsigned decimal no larger than ``limit``, or SipParseError.
+
+    ASCII digits only: ``str.isdigit`` is also true for "²" and other digits ``int``
+    refuses, and ``int`` refuses strings of more than 4,300 digits, so the length is
+    bounded before converting (leading zeros are legal: RFC 4475 writes "0068").
+    """
+    if not (text.isascii() and text.isdigit()):
+        raise SipParseError(f"bad {what} {text[:20]!r}")
+    if len(text.lstrip("0")) > len(str(limit)) or int(text) > limit:
+        raise SipParseError(f"{what} too large")
+    return int(text)
 
 
 def canonical_name(name: str) -> str:
@@ -309,14 +329,21 @@ def _split_outside_quotes(text: str, separator: str) -> list[str]:
 
 
 def parse_params(text: str) -> dict[str, str | None]:
-    """``;a=b;c`` (leading ``;`` optional) as an ordered dict; names lower-cased."""
+    """``;a=b;c`` (leading ``;`` optional) as an ordered dict; names lower-cased.
+
+    One trailing ``;`` is tolerated; an empty parameter between separators (``;;``, RFC
+    4475 3.1.2.1) is an error.
+    """
     params: dict[str, str | None] = {}
     text = text.strip()
     if text.startswith(";"):
         text = text[1:]
     if not text:
         return params
-    for part in _split_outside_quotes(text, ";"):
+    parts = _split_outside_quotes(text, ";")
+    if len(parts) > 1 and not parts[-1].strip():
+        parts.pop()
+    for part in parts:
         name, equals, value = part.partition("=")
         name = name.strip().lower()
         if not name:
@@ -364,7 +391,11 @@ def parse_auth_params(text: str) -> tuple[str, dict[str, str]]:
 # ---- URIs -------------------------------------------------------------------------------
 
 _USER_SAFE = "-_.!~*'()&=+$,;?/"
-_HOST = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-.]+)$")
+# What RFC 3261 25.1 lets stand unescaped in a URI parameter (paramchar) and in a URI
+# header (hname / hvalue); everything else is written %-escaped.
+_URI_PARAM_SAFE = "-_.!~*'()[]/:&+$"
+_URI_HEADER_SAFE = "-_.!~*'()[]/?:+$"
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-.]+)\Z")
 
 
 @dataclass(slots=True)
@@ -389,9 +420,15 @@ class SipUri:
         text += self.host
         if self.port is not None:
             text += f":{self.port}"
-        text += _format_params(self.params)
+        for name, value in self.params.items():
+            text += ";" + quote(name, _URI_PARAM_SAFE)
+            if value is not None:
+                text += "=" + quote(value, _URI_PARAM_SAFE)
         if self.headers:
-            text += "?" + "&".join(f"{name}={value}" for name, value in self.headers.items())
+            text += "?" + "&".join(
+                f"{quote(name, _URI_HEADER_SAFE)}={quote(value, _URI_HEADER_SAFE)}"
+                for name, value in self.headers.items()
+            )
         return text
 
     @property
@@ -407,7 +444,7 @@ def parse_uri(text: str) -> SipUri:
     text = text.strip()
     scheme, colon, rest = text.partition(":")
     scheme = scheme.lower()
-    if not colon or not scheme or not re.match(r"^[a-z][a-z0-9+\-.]*$", scheme):
+    if not colon or not _SCHEME.match(scheme):
         raise SipParseError(f"not a URI: {text[:60]!r}")
     if scheme == "tel":
         number, _, params = rest.partition(";")
@@ -416,13 +453,17 @@ def parse_uri(text: str) -> SipUri:
         return SipUri("tel", number, None, "", None, parse_params(params))
     if scheme not in ("sip", "sips"):
         raise SipParseError(f"unsupported URI scheme {scheme!r}", 416)
-    if any(char in rest for char in " \t<>\"") or not rest:
+    if any(char in rest for char in ' \t<>"') or not rest:
         raise SipParseError(f"bad SIP URI {text[:60]!r}")
-    rest, _, uri_headers = rest.partition("?")
+    # The user part may hold "?", ";" and "/" (RFC 4475 3.1.1.2) but never "@", which
+    # nothing after it may hold either: split there before looking for headers.
     user: str | None = None
     password: str | None = None
-    if "@" in rest:
-        userinfo, _, hostpart = rest.rpartition("@")
+    userinfo, at, hostpart = rest.partition("@")
+    if not at:
+        hostpart = rest
+    hostpart, _, uri_headers = hostpart.partition("?")
+    if at:
         user_text, colon_pw, password_text = userinfo.partition(":")
         try:
             user = unquote(user_text, errors="strict")
@@ -431,9 +472,7 @@ def parse_uri(text: str) -> SipUri:
             raise SipParseError("bad escaping in the URI user part") from error
         if not user and not colon_pw:
             raise SipParseError("empty user part in the URI")
-    else:
-        hostpart = rest
-    hostport, _, params_text = hostpart.partition(";")
+    hostport, separator, params_text = hostpart.partition(";")
     if hostport.startswith("["):
         end = hostport.find("]")
         if end < 0:
@@ -449,15 +488,23 @@ def parse_uri(text: str) -> SipUri:
         raise SipParseError(f"bad host in URI {text[:60]!r}")
     port: int | None = None
     if port_text:
-        if not port_text.isdigit() or not 0 < int(port_text) <= 65535:
+        port = _decimal(port_text, "port in URI", 65535)
+        if port == 0:
             raise SipParseError(f"bad port in URI {text[:60]!r}")
-        port = int(port_text)
     headers: dict[str, str] = {}
     if uri_headers:
         for pair in uri_headers.split("&"):
             name, _, value = pair.partition("=")
             headers[unquote(name)] = unquote(value)
-    return SipUri(scheme, user, password, host.lower(), port, parse_params(params_text), headers)
+    uri_params = parse_params(separator + params_text)
+    if "%" in params_text:
+        # Unescaped once, never twice: n%61me=v%61lue%25%34%31 is name=value%41 (RFC 4475
+        # 3.1.1.3), which is how RFC 3261 19.1.4 compares URIs.
+        uri_params = {
+            unquote(name).lower(): None if value is None else unquote(value)
+            for name, value in uri_params.items()
+        }
+    return SipUri(scheme, user, password, host.lower(), port, uri_params, headers)
 
 
 # ---- name-addr (From, To, Contact, Route...) --------------------------------------------
@@ -513,6 +560,8 @@ def parse_name_addr(text: str) -> NameAddr:
     if "<" in text:
         before, _, rest = text.partition("<")
         if display is None and before.strip():
+            if not _UNQUOTED_DISPLAY.match(before):
+                raise SipParseError(f"display name needs quotes: {before.strip()[:40]!r}")
             display = " ".join(before.split())
         uri_text, closing, params_text = rest.partition(">")
         if not closing:
@@ -521,10 +570,13 @@ def parse_name_addr(text: str) -> NameAddr:
         return NameAddr(display, uri, parse_params(params_text))
     # addr-spec without brackets: parameters after the URI belong to the header
     # (RFC 3261 20.10), so ";tag=" is never a URI parameter here.
-    uri_text, _, params_text = text.partition(";")
+    uri_text, separator, params_text = text.partition(";")
     if " " in uri_text.strip():
         raise SipParseError(f"bad address {text[:60]!r}")
-    return NameAddr(None, parse_uri(uri_text), parse_params(params_text))
+    if "?" in uri_text:
+        # RFC 3261 20.10: a URI with headers MUST be in <...> (RFC 4475 3.1.2.13).
+        raise SipParseError(f"a URI with headers must be enclosed in <>: {text[:60]!r}")
+    return NameAddr(None, parse_uri(uri_text), parse_params(separator + params_text))
 
 
 # ---- Via and CSeq -----------------------------------------------------------------------
@@ -566,7 +618,7 @@ def parse_via(text: str) -> Via:
     if not name or not version or not transport:
         raise SipParseError(f"bad Via {text[:60]!r}")
     rest = rest.strip()
-    hostport, _, params_text = rest.partition(";")
+    hostport, separator, params_text = rest.partition(";")
     hostport = hostport.strip()
     if hostport.startswith("["):
         end = hostport.find("]")
@@ -580,21 +632,18 @@ def parse_via(text: str) -> Via:
         raise SipParseError(f"bad sent-by in Via {text[:60]!r}")
     port: int | None = None
     if port_text:
-        if not port_text.isdigit() or not 0 < int(port_text) <= 65535:
+        port = _decimal(port_text, "port in Via", 65535)
+        if port == 0:
             raise SipParseError(f"bad port in Via {text[:60]!r}")
-        port = int(port_text)
-    return Via(
-        f"{name.upper()}/{version}", transport.upper(), host, port, parse_params(params_text)
-    )
+    params = parse_params(separator + params_text)
+    return Via(f"{name.upper()}/{version}", transport.upper(), host, port, params)
 
 
 def parse_cseq(text: str) -> tuple[int, str]:
     parts = text.split()
-    if len(parts) != 2 or not parts[0].isdigit():
+    if len(parts) != 2:
         raise SipParseError(f"bad CSeq {text[:40]!r}")
-    number = int(parts[0])
-    if number >= 2**31:
-        raise SipParseError("CSeq number too large")
+    number = _decimal(parts[0], "CSeq number", 2**31 - 1)
     if not _TOKEN.match(parts[1]):
         raise SipParseError("bad CSeq method")
     return number, parts[1]
@@ -757,8 +806,9 @@ def _parse_status_line(line: str, headers: Headers) -> Response:
     version = parts[0]
     if version.upper() != "SIP/2.0":
         raise SipParseError(f"unsupported SIP version {version[:20]!r}", 505)
-    if len(parts[1]) != 3 or not parts[1].isdigit() or not 100 <= int(parts[1]) <= 699:
-        raise SipParseError(f"bad status code {parts[1][:10]!r}")
+    code = parts[1]
+    if len(code) != 3 or not (code.isascii() and code.isdigit()) or not 100 <= int(code) <= 699:
+        raise SipParseError(f"bad status code {code[:10]!r}")
     return Response(int(parts[1]), parts[2] if len(parts) > 2 else "", headers, b"", "SIP/2.0")
 
 
@@ -773,38 +823,55 @@ def _parse_request_line(line: str, headers: Headers) -> Request:
         raise SipParseError(f"bad request line {line[:60]!r}")
     if version.upper() != "SIP/2.0":
         raise SipParseError(f"unsupported SIP version {version[:20]!r}", 505)
-    scheme = uri.partition(":")[0].lower()
-    if scheme in ("sip", "sips", "tel"):
-        parse_uri(uri)
-    elif ":" not in uri:
+    scheme, colon, _ = uri.partition(":")
+    if not colon or not _SCHEME.match(scheme):
+        # Also "<sip:...>" (RFC 4475 3.1.2.7): brackets are no part of a Request-URI.
         raise SipParseError(f"bad Request-URI {uri[:60]!r}")
+    # Other schemes are left to the layer that answers 416 (RFC 4475 3.3.2).
+    if scheme.lower() in ("sip", "sips", "tel") and parse_uri(uri).headers:
+        # RFC 3261 19.1.1: headers are not allowed in a Request-URI (RFC 4475 3.1.2.11).
+        raise SipParseError("a Request-URI cannot carry headers")
     return Request(method, uri, headers, b"", "SIP/2.0")
 
 
 def _check_headers(message: Message) -> None:
-    headers = message.headers
+    # One pass over the header lines: looking each name up separately rescanned (and
+    # lower-cased) every line per lookup, two thirds of the cost of parsing an INVITE.
+    first: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for name, value in message.headers:
+        key = name.lower()
+        if key in counts:
+            counts[key] += 1
+        else:
+            counts[key] = 1
+            first[key] = value
     for name in _MANDATORY:
-        if name not in headers:
+        if name.lower() not in counts:
             raise SipParseError(f"missing {name} header")
     for name in _SINGLE:
-        if len(headers.get_all(name)) > 1:
+        if counts.get(name.lower(), 0) > 1:
             raise SipParseError(f"more than one {name} header")
-    _, method = parse_cseq(headers.get("CSeq") or "")
+    _, method = parse_cseq(first["cseq"])
     if isinstance(message, Request) and method != message.method:
         raise SipParseError("CSeq method does not match the request method")
-    vias = headers.values("Via")
+    vias = split_list(first["via"])
     if not vias:
         raise SipParseError("missing Via header")
     parse_via(vias[0])
     if isinstance(message, Request):
-        parse_name_addr(headers.get("To") or "")
-        parse_name_addr(headers.get("From") or "")
-        max_forwards = headers.get("Max-Forwards")
-        if max_forwards is not None and (
-            not max_forwards.isdigit() or int(max_forwards) > 255
-        ):
-            raise SipParseError("bad Max-Forwards")
-    if not (headers.get("Call-ID") or "").strip():
+        for name in ("to", "from"):
+            try:
+                parse_name_addr(first[name])
+            except SipParseError as error:
+                # Any URI scheme is allowed in To and From (RFC 4475 3.3.4): whether one
+                # will do is for the layer that reads them, not for the parser.
+                if error.status != 416:
+                    raise
+        max_forwards = first.get("max-forwards")
+        if max_forwards is not None:
+            _decimal(max_forwards, "Max-Forwards", 255)
+    if not first["call-id"].strip():
         raise SipParseError("empty Call-ID")
 
 
@@ -812,9 +879,7 @@ def _body(headers: Headers, body: bytes) -> bytes:
     length_text = headers.get("Content-Length")
     if length_text is None:
         return body
-    if not length_text.isdigit():
-        raise SipParseError(f"bad Content-Length {length_text[:20]!r}")
-    length = int(length_text)
+    length = _decimal(length_text, "Content-Length", MAX_MESSAGE_SIZE)
     if length > len(body):
         raise SipParseError("Content-Length is larger than the body")
     return body[:length]
@@ -847,6 +912,9 @@ def response_to(
     return Response(status, reason or REASONS.get(status, "Unknown"), out, body)
 
 
+_CONTENT_LENGTH = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*)")
+
+
 class StreamFramer:
     """Frames SIP messages out of a TCP byte stream (RFC 3261 18.3)."""
 
@@ -869,13 +937,17 @@ class StreamFramer:
                     self._buffer = b""
                     raise SipParseError("headers too large", 413)
                 return messages
-            head = buffer[:end]
-            match = re.search(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*([^\r\n]*)", head)
-            if match is None:
+            lengths = _CONTENT_LENGTH.findall(buffer, 0, end)
+            if len(lengths) != 1:
+                # None, or several (RFC 4475 3.3.9): either way the framing is lost.
                 self._buffer = b""
-                raise SipParseError("a message on a stream needs Content-Length")
-            length_text = match.group(1).strip()
-            if not length_text.isdigit() or int(length_text) > MAX_MESSAGE_SIZE:
+                raise SipParseError("a message on a stream needs one Content-Length")
+            length_text = lengths[0].strip()
+            if (
+                not length_text.isdigit()
+                or len(length_text) > 10
+                or int(length_text) > MAX_MESSAGE_SIZE
+            ):
                 self._buffer = b""
                 raise SipParseError("bad Content-Length on a stream")
             total = end + 4 + int(length_text)

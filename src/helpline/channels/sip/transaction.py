@@ -66,7 +66,8 @@ def server_key(request: Request) -> tuple[str, str, str] | None:
         return None
     via = parse_via(vias[0])
     branch = via.branch
-    if not branch or not branch.startswith(MAGIC_COOKIE):
+    if not branch or not branch.startswith(MAGIC_COOKIE) or branch == MAGIC_COOKIE:
+        # A bare cookie identifies nothing (RFC 4475 3.2.1): serve it unmatched, as RFC 2543.
         return None
     sent_by = f"{via.host}:{via.port or 5060}"
     method = "INVITE" if request.method == "ACK" else request.method

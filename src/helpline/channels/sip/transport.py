@@ -73,6 +73,10 @@ def reply_to_unparsable(data: bytes, error: SipParseError) -> bytes | None:
         key = compact.get(key.lower(), key)
         for wanted in _ECHOED:
             if key.lower() == wanted.lower().encode():
+                if wanted != "Via" and any(name == wanted for name, _ in found):
+                    break  # one To, From, Call-ID and CSeq: the first (RFC 4475 3.3.8)
+                if b"\r" in value or b"\n" in value:
+                    return None  # a stray CR or LF would end our header line early
                 try:
                     found.append((wanted, value.strip().decode("utf-8")))
                 except UnicodeDecodeError:

@@ -1,0 +1,2 @@
+"""The browser softphone's media: WebRTC (aiortc) on one side, plain RTP to the engine on
+the other (``gateway``)."""

@@ -1,0 +1,1 @@
+"""Prompts and hold music: the audio callers hear, shipped per language, replaceable by admins."""

@@ -1,0 +1,1 @@
+"""The browser softphone: WebRTC sessions of agents, attached to the voice service."""

@@ -1,0 +1,1 @@
+"""SIP trunks to carriers: their settings, their DIDs, and Helpline's registrations."""
