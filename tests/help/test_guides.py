@@ -46,8 +46,11 @@ def test_every_guide_exists_with_a_title_and_the_same_sections(language: str, ro
     text = guide_path(language, role).read_text(encoding="utf-8")
     lines = text.splitlines()
     assert lines[0] == f"# {TITLES[language][role]}"
-    assert 60 <= len(lines) <= 220
     english = guide_path("en", role).read_text(encoding="utf-8")
+    # A stub or a truncated file is caught; the guides themselves grow with the product,
+    # and a translation runs somewhat longer than the English it follows.
+    assert len(lines) >= 60
+    assert len(lines) <= 1.25 * len(english.splitlines())
     assert text.count("\n## ") == english.count("\n## ")
     assert text.count("\n### ") == english.count("\n### ")
     # No raw HTML: the Help section renders with html disabled.

@@ -17,7 +17,7 @@ from helpline.channels.sip.transport import Peer
 from helpline.devices import service as devices
 from helpline.storage.eventlog import read_events
 from helpline.timeutil import utcnow
-from tests.support import Helpline
+from tests.support import Helpline, wait_until
 from tests.voice.conftest import run_sipp
 
 SIP_PASSWORD = "phone-secret-1"
@@ -306,3 +306,31 @@ def test_a_sha256_phone_registers_too(voice: Helpline) -> None:
     )
     assert response.status == 200
     assert [row[0] for row in _devices(voice)] == ["201"]
+
+
+def test_a_registered_phone_marks_the_line_active_in_log_agents(voice: Helpline) -> None:
+    _agent(voice)
+    voice.create_user("lead", "admin", "supervisor")
+    lead = voice.login("lead")
+    queue = lead.post("/api/v1/call-queues", json={"name": "Support"}).json()
+    key = f"call:{queue['id']}"
+    # The ACD hears of the new queue through the event bus.
+    wait_until(
+        lambda: lead.get(f"/api/v1/acd/queues/{key}/candidates").status_code == 200,
+        what="the queue in the ACD",
+    )
+
+    def line_of_agent1() -> dict[str, object]:
+        rows = lead.get(f"/api/v1/acd/queues/{key}/candidates", params={"search": "agent1"})
+        assert rows.status_code == 200, rows.text
+        return dict(rows.json()[0]["lines"][0])
+
+    assert line_of_agent1()["active"] is False
+    response = _phone_session(
+        voice, lambda phone: phone.register("201", ["<sip:201@127.0.0.1:5999>"])
+    )
+    assert response.status == 200
+    line = line_of_agent1()
+    assert line["active"] is True
+    assert line["registered_phones"] == 1
+    assert line["in_session"] is False

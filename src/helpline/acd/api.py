@@ -35,11 +35,13 @@ from helpline.core.permissions import Action, Permission, Role, is_allowed
 from helpline.http.deps import (
     CurrentUser,
     MatrixDep,
+    NowDep,
     PermissionDenied,
     SessionDep,
     require,
     user_roles,
 )
+from helpline.devices import service as devices_service
 from helpline.pause_reasons import repository as pause_repository
 from helpline.skills import service as skills_service
 from helpline.users import repository as user_repository
@@ -338,6 +340,7 @@ async def candidates(
     acd: AcdDep,
     user: Supervisor,
     matrix: MatrixDep,
+    now: NowDep,
     search: Annotated[str | None, Query(max_length=100)] = None,
     role: Role | None = None,
 ) -> list[CandidateOut]:
@@ -348,8 +351,14 @@ async def candidates(
     allow_unassigned = matrix.get(Permission.ALLOW_UNASSIGNED_QUEUE_LOGIN, False)
     seated = {row.agent_id: row for row in acd.router.queue_agents(queue, acd.router.now)}
     known = set(acd.router.agent_ids())
+    people = await user_service.list_users(session=session, search=search, role=role)
+    phones: dict[str, int] = {}
+    for device in await devices_service.list_devices(
+        session=session, now=now, user_ids=[person.id for person in people]
+    ):
+        phones[device.extension] = phones.get(device.extension, 0) + 1
     rows = []
-    for person in await user_service.list_users(session=session, search=search, role=role):
+    for person in people:
         key = agent_key(person.id)
         member = queue in acd._memberships(key)
         logged_in = bool(seated.get(key) and seated[key].logged_in)
@@ -373,7 +382,12 @@ async def candidates(
                     {
                         "extension": line.extension,
                         "label": line.label,
-                        "active": working and acd.lines.get(key) == line.extension,
+                        # Active: a phone is registered on the line, or it is the line of
+                        # the agent's session.
+                        "active": bool(phones.get(line.extension))
+                        or (working and acd.lines.get(key) == line.extension),
+                        "registered_phones": phones.get(line.extension, 0),
+                        "in_session": working and acd.lines.get(key) == line.extension,
                     }
                     for line in person.lines
                 ],

@@ -153,7 +153,8 @@
           tr.appendChild(who);
           var devices = el("td");
           c.lines.forEach(function (line) {
-            devices.appendChild(el("span", line.extension, { "class": "badge" + (line.active ? " active" : ""), title: line.active ? T.active_device : "" }));
+            var label = line.extension + (line.registered_phones ? " \u260E" : "");
+            devices.appendChild(el("span", label, { "class": "badge" + (line.active ? " active" : ""), title: line.active ? T.active_device : "" }));
           });
           tr.appendChild(devices);
           var cell = el("td");
