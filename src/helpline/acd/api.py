@@ -32,6 +32,7 @@ from helpline.core.acd.events import Event as CoreEvent
 from helpline.core.acd.model import AgentStatus, EndedBy, NewContact
 from helpline.core.acd.router import Router
 from helpline.core.permissions import Action, Permission, Role, is_allowed
+from helpline.devices import service as devices_service
 from helpline.http.deps import (
     CurrentUser,
     MatrixDep,
@@ -41,7 +42,6 @@ from helpline.http.deps import (
     require,
     user_roles,
 )
-from helpline.devices import service as devices_service
 from helpline.pause_reasons import repository as pause_repository
 from helpline.skills import service as skills_service
 from helpline.users import repository as user_repository

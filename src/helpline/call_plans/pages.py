@@ -38,7 +38,7 @@ from helpline.http.deps import (
     require,
     user_roles,
 )
-from helpline.http.templates import render
+from helpline.http.templates import not_found_page, render
 from helpline.i18n import gettext as _
 from helpline.queues import service as queues_service
 from helpline.queues.schemas import QueueKind
@@ -400,13 +400,7 @@ async def _editor(
 
 
 def _not_found(request: Request, matrix: dict[Permission, bool]) -> Response:
-    return render(
-        request,
-        "error.html",
-        {"title": _("Not found"), "message": _("There is no such call plan.")},
-        status_code=404,
-        matrix=matrix,
-    )
+    return not_found_page(request, matrix, _("There is no such call plan."))
 
 
 def _starter() -> dict[str, Any]:

@@ -92,3 +92,14 @@ def render(
     }
     full_context.update(context or {})
     return templates().TemplateResponse(request, name, full_context, status_code=status_code)
+
+
+def not_found_page(request: Request, matrix: dict[Any, bool] | None, message: str) -> HTMLResponse:
+    """The 404 page an admin page shows for an id that no longer exists."""
+    return render(
+        request,
+        "error.html",
+        {"title": i18n.gettext("Not found"), "message": message},
+        status_code=404,
+        matrix=matrix,
+    )

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from helpline.core.permissions import Action, Permission, is_allowed
 from helpline.errors import DomainError
 from helpline.http.deps import CsrfProtected, MatrixDep, NowDep, SessionDep, require, user_roles
-from helpline.http.templates import render
+from helpline.http.templates import not_found_page, render
 from helpline.i18n import gettext as _
 from helpline.pause_reasons import service
 from helpline.pause_reasons.schemas import PauseReasonCreate, PauseReasonUpdate
@@ -79,13 +79,7 @@ async def _list_page(
 
 
 def _not_found(request: Request, matrix: dict[Permission, bool]) -> Response:
-    return render(
-        request,
-        "error.html",
-        {"title": _("Not found"), "message": _("There is no such pause reason.")},
-        status_code=404,
-        matrix=matrix,
-    )
+    return not_found_page(request, matrix, _("There is no such pause reason."))
 
 
 @router.get("", response_class=HTMLResponse)

@@ -20,7 +20,7 @@ from helpline.http.deps import (
     require,
     user_roles,
 )
-from helpline.http.templates import render
+from helpline.http.templates import not_found_page, render
 from helpline.http.uploads import allow_uploads
 from helpline.i18n import LANGUAGES as LANGUAGE_NAMES
 from helpline.i18n import gettext as _
@@ -154,13 +154,7 @@ def _done(flash: str, anchor: str = "", *, numbers: bool = False) -> Response:
 
 
 def _not_found(request: Request, matrix: dict[Permission, bool], message: str) -> Response:
-    return render(
-        request,
-        "error.html",
-        {"title": _("Not found"), "message": message},
-        status_code=404,
-        matrix=matrix,
-    )
+    return not_found_page(request, matrix, message)
 
 
 async def _uploaded_file(request: Request) -> UploadFile | None:

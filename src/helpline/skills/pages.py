@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from helpline.core.permissions import Action, Permission, Role, is_allowed
 from helpline.errors import DomainError
 from helpline.http.deps import CsrfProtected, MatrixDep, NowDep, SessionDep, require, user_roles
-from helpline.http.templates import render
+from helpline.http.templates import not_found_page, render
 from helpline.i18n import gettext as _
 from helpline.skills import service
 from helpline.skills.schemas import MAX_PROFICIENCY, MIN_PROFICIENCY, SkillCreate, SkillUpdate
@@ -44,13 +44,7 @@ def _redirect(url: str) -> Response:
 
 
 def _not_found(request: Request, matrix: Matrix) -> Response:
-    return render(
-        request,
-        "error.html",
-        {"title": _("Not found"), "message": _("There is no such skill.")},
-        status_code=404,
-        matrix=matrix,
-    )
+    return not_found_page(request, matrix, _("There is no such skill."))
 
 
 def _flash(done: str | None) -> str | None:

@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 from helpline.core.permissions import Action, Permission
 from helpline.errors import DomainError
 from helpline.http.deps import CsrfProtected, MatrixDep, NowDep, SessionDep, SettingsDep, require
-from helpline.http.templates import render
+from helpline.http.templates import not_found_page, render
 from helpline.i18n import gettext as _
 from helpline.trunks import service
 from helpline.trunks.schemas import (
@@ -153,13 +153,7 @@ def _done(flash: str, trunk_id: int | None = None) -> Response:
 
 
 def _not_found(request: Request, matrix: dict[Permission, bool]) -> Response:
-    return render(
-        request,
-        "error.html",
-        {"title": _("Not found"), "message": _("There is no such trunk.")},
-        status_code=404,
-        matrix=matrix,
-    )
+    return not_found_page(request, matrix, _("There is no such trunk."))
 
 
 async def _form_page(
