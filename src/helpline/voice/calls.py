@@ -35,7 +35,7 @@ from helpline.channels.sip.transaction import TransactionTimeout
 from helpline.core.acd import events as acd_events
 from helpline.core.acd.errors import AcdError
 from helpline.core.acd.model import ContactKind, NewContact
-from helpline.voice.legs import CallLeg, InboundLeg, LegState, OutboundLeg, media_of
+from helpline.voice.legs import CallLeg, InboundLeg, LegState, Media, OutboundLeg, media_of
 
 if TYPE_CHECKING:
     from helpline.voice.service import VoiceService
@@ -131,14 +131,7 @@ class InboundCall:
             self.leg.reject(488, str(error)[:80])
             raise CallerGone from error
         port = await media.create_leg(self.media_leg)
-        await media.connect_leg(
-            self.media_leg,
-            remote_host=remote.host,
-            remote_port=remote.port,
-            codec=remote.codec,
-            payload_type=remote.payload_type,
-            dtmf_payload_type=remote.dtmf_payload_type,
-        )
+        await self._connect_media(self.media_leg, remote)
         self.leg.remote_media = remote
         answer = sdp.audio_description(
             address=self.voice.media_host,
@@ -157,16 +150,7 @@ class InboundCall:
         target = self.media_leg if leg is self.leg else self.agent_media_leg
         if target is None:
             return
-        asyncio.get_running_loop().create_task(
-            self.voice.media.connect_leg(
-                target,
-                remote_host=remote.host,
-                remote_port=remote.port,
-                codec=remote.codec,
-                payload_type=remote.payload_type,
-                dtmf_payload_type=remote.dtmf_payload_type,
-            )
-        )
+        asyncio.get_running_loop().create_task(self._connect_media(target, remote))
 
     async def _cleanup(self) -> None:
         for ringing in list(self.ringing.values()):
@@ -440,6 +424,31 @@ class InboundCall:
 
     # ---- ringing agents -----------------------------------------------------------------
 
+    async def _prepare(self, leg: OutboundLeg, role: str) -> tuple[str, bytes]:
+        """An engine leg for an outbound SIP leg, and the SDP offer that names it."""
+        media_leg = f"{uuid.uuid4().hex}-{role}"
+        port = await self.voice.media.create_leg(media_leg)
+        self.voice.track_leg(leg)
+        offer = sdp.audio_description(
+            address=self.voice.media_host,
+            port=port,
+            session_id=leg.session_id,
+            version=1,
+            codecs=[(0, "PCMU"), (8, "PCMA")],
+        )
+        return media_leg, offer.encode()
+
+    async def _connect_media(self, media_leg: str, remote: Media) -> None:
+        """Point an engine leg at where the other side wants its audio."""
+        await self.voice.media.connect_leg(
+            media_leg,
+            remote_host=remote.host,
+            remote_port=remote.port,
+            codec=remote.codec,
+            payload_type=remote.payload_type,
+            dtmf_payload_type=remote.dtmf_payload_type,
+        )
+
     def _ring(self, offer: acd_events.ContactOffered) -> None:
         ringing = Ringing(offer.offer_id, offer.agent_id)
         self.ringing[offer.offer_id] = ringing
@@ -476,8 +485,6 @@ class InboundCall:
         media = self.voice.media
         attempts = []
         for extension, peer, contact in devices:
-            media_leg = f"{uuid.uuid4().hex}-agent"
-            port = await media.create_leg(media_leg)
             leg = OutboundLeg(
                 self.voice.endpoint,
                 peer=peer,
@@ -487,14 +494,7 @@ class InboundCall:
                 to_uri=f"sip:{extension}@{self.voice.endpoint.host}",
             )
             ringing.legs.append(leg)
-            self.voice.track_leg(leg)
-            offer_sdp = sdp.audio_description(
-                address=self.voice.media_host,
-                port=port,
-                session_id=leg.session_id,
-                version=1,
-                codecs=[(0, "PCMU"), (8, "PCMA")],
-            ).encode()
+            media_leg, offer_sdp = await self._prepare(leg, "agent")
             attempts.append((leg, media_leg, asyncio.ensure_future(leg.invite(offer_sdp))))
         winner: tuple[OutboundLeg, str] | None = None
         pending = {task for _, _, task in attempts}
@@ -543,14 +543,7 @@ class InboundCall:
         remote = leg.remote_media
         assert remote is not None
         media = self.voice.media
-        await media.connect_leg(
-            media_leg,
-            remote_host=remote.host,
-            remote_port=remote.port,
-            codec=remote.codec,
-            payload_type=remote.payload_type,
-            dtmf_payload_type=remote.dtmf_payload_type,
-        )
+        await self._connect_media(media_leg, remote)
         await media.bridge(self.media_leg, media_leg)
         self.bridged.set()
 
@@ -642,16 +635,7 @@ class InboundCall:
             return
         await self._play_to_end([await self.voice.prompt("transfer")])
         media = self.voice.media
-        media_leg = f"{uuid.uuid4().hex}-transfer"
-        port = await media.create_leg(media_leg)
-        self.voice.track_leg(leg)
-        offer_sdp = sdp.audio_description(
-            address=self.voice.media_host,
-            port=port,
-            session_id=leg.session_id,
-            version=1,
-            codecs=[(0, "PCMU"), (8, "PCMA")],
-        ).encode()
+        media_leg, offer_sdp = await self._prepare(leg, "transfer")
         await self._play([await self.voice.hold_music()], loop=True)
         invite = asyncio.ensure_future(leg.invite(offer_sdp))
         try:
@@ -666,14 +650,7 @@ class InboundCall:
             self.outcome = "transfer failed"
             return
         remote = leg.remote_media
-        await media.connect_leg(
-            media_leg,
-            remote_host=remote.host,
-            remote_port=remote.port,
-            codec=remote.codec,
-            payload_type=remote.payload_type,
-            dtmf_payload_type=remote.dtmf_payload_type,
-        )
+        await self._connect_media(media_leg, remote)
         self.agent_leg = leg
         self.agent_media_leg = media_leg
         await media.bridge(self.media_leg, media_leg)
