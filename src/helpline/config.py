@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     sip_host: str = "127.0.0.1"
     # 0 picks a free port (tests); phones need a fixed one.
     sip_port: int = Field(default=5060, ge=0, le=65535)
+    # Digest algorithms the registrar offers, in order. MD5 alone by default: baresip 1.0
+    # and many desk phones give up on a 401 that also offers an algorithm they do not know
+    # (instead of answering the one they do); add SHA-256 when every phone supports it.
+    sip_digest_algorithms: str = "MD5"
     rtp_ports: str = "20000-20999"
     redis_url: str | None = None
     nats_url: str | None = None
@@ -60,6 +64,21 @@ class Settings(BaseSettings):
                 f"unknown time zone {value!r} (use an IANA name such as Europe/Rome)"
             ) from exc
         return value
+
+    @field_validator("sip_digest_algorithms")
+    @classmethod
+    def _digest_algorithms(cls, value: str) -> str:
+        chosen = [part.strip().upper() for part in value.split(",") if part.strip()]
+        if not chosen or any(part not in ("MD5", "SHA-256") for part in chosen):
+            raise ValueError(
+                f"SIP digest algorithms must be MD5 and/or SHA-256 (e.g. MD5,SHA-256), "
+                f"not {value!r}"
+            )
+        return ",".join(dict.fromkeys(chosen))
+
+    @property
+    def digest_algorithms(self) -> tuple[str, ...]:
+        return tuple(self.sip_digest_algorithms.split(","))
 
     @field_validator("rtp_ports")
     @classmethod

@@ -25,6 +25,19 @@ def voice(settings: Settings) -> Iterator[Helpline]:
 
 
 @pytest.fixture
+def voice_with_sha256(settings: Settings) -> Iterator[Helpline]:
+    """As ``voice``, with the registrar offering SHA-256 after MD5."""
+    from helpline.web.app import create_app
+
+    settings = settings.model_copy(
+        update={"sip_enabled": True, "sip_port": 0, "sip_digest_algorithms": "MD5,SHA-256"}
+    )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with TestClient(create_app(settings)) as client:
+        yield Helpline(client)
+
+
+@pytest.fixture
 def voice_call_center(settings: Settings) -> Iterator[Helpline]:
     """The app with SIP and the media engine, on free ports."""
     from helpline.web.app import create_app

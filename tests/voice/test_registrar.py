@@ -205,7 +205,9 @@ def _phone_session(voice: Helpline, steps, **phone_args):  # type: ignore[no-unt
     return asyncio.run(run())
 
 
-def test_a_register_without_credentials_is_challenged_with_md5_and_sha256(voice: Helpline) -> None:
+def test_a_register_without_credentials_is_challenged_with_md5_alone_by_default(
+    voice: Helpline,
+) -> None:
     _agent(voice)
 
     async def steps(phone: Phone) -> Response:
@@ -214,8 +216,28 @@ def test_a_register_without_credentials_is_challenged_with_md5_and_sha256(voice:
     response = _phone_session(voice, steps)
     assert response.status == 401
     challenges = response.headers.get_all("WWW-Authenticate")
+    assert len(challenges) == 1
+    assert "algorithm=MD5" in challenges[0]
+    assert 'realm="helpline"' in challenges[0]
+    assert 'qop="auth"' in challenges[0]
+
+
+def test_sha256_is_offered_after_md5_when_configured(voice_with_sha256: Helpline) -> None:
+    voice = voice_with_sha256
+    _agent(voice)
+
+    async def steps(phone: Phone) -> Response:
+        return await phone.register("201", ["<sip:201@127.0.0.1:5999>"], authenticate=False)
+
+    challenges = _phone_session(voice, steps).headers.get_all("WWW-Authenticate")
     assert [("MD5" in c, "SHA-256" in c) for c in challenges] == [(True, False), (False, True)]
-    assert all('realm="helpline"' in c and 'qop="auth"' in c for c in challenges)
+    response = _phone_session(
+        voice,
+        lambda phone: phone.register("201", ["<sip:201@127.0.0.1:5999>"]),
+        algorithm="SHA-256",
+    )
+    assert response.status == 200
+    assert [row[0] for row in _devices(voice)] == ["201"]
 
 
 def test_register_refresh_unregister_and_the_events(voice: Helpline) -> None:
@@ -295,17 +317,6 @@ def test_options_and_unknown_methods(voice: Helpline) -> None:
     assert options.status == 200
     assert "REGISTER" in (options.headers.get("Allow") or "")
     assert publish.status == 405
-
-
-def test_a_sha256_phone_registers_too(voice: Helpline) -> None:
-    _agent(voice)
-    response = _phone_session(
-        voice,
-        lambda phone: phone.register("201", ["<sip:201@127.0.0.1:5999>"]),
-        algorithm="SHA-256",
-    )
-    assert response.status == 200
-    assert [row[0] for row in _devices(voice)] == ["201"]
 
 
 def test_a_registered_phone_marks_the_line_active_in_log_agents(voice: Helpline) -> None:

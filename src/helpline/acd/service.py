@@ -252,7 +252,11 @@ class AcdService:
             if a.role == "agent" and key in names:
                 memberships.setdefault(agent_key(a.user_id), {})[key] = chat_capacity.get(key)
         agents = []
-        for user in await user_repository.list_users(session, role=Role.AGENT.value):
+        # Every agent: the repository's default page (500) would turn the rest into
+        # temporary agents without a word.
+        for user in await user_repository.list_users(
+            session, role=Role.AGENT.value, limit=1_000_000
+        ):
             if not user.is_active:
                 continue
             key = agent_key(user.id)

@@ -81,6 +81,7 @@ class VoiceService:
         timezone: str = "UTC",
         language: str = "en",
         rtp_ports: tuple[int, int] | None = None,
+        digest_algorithms: tuple[str, ...] = ("MD5",),
     ) -> None:
         self._session_factory = session_factory
         self._acd = acd
@@ -101,9 +102,7 @@ class VoiceService:
         self.digest = DigestServer(
             realm=SIP_REALM,
             secret=f"sip-digest:{secret_key}".encode(),
-            # MD5 first: sipp and many desk phones answer only the first challenge and
-            # fail on an algorithm they do not know; RFC 8760 clients still find SHA-256.
-            algorithms=("MD5", "SHA-256"),
+            algorithms=digest_algorithms,
         )
         self._secret_key = secret_key
         self.endpoint = SipEndpoint(self, timers=timers)

@@ -159,6 +159,7 @@ def create_app(settings: Settings) -> FastAPI:
                 timezone=settings.timezone,
                 language=settings.default_language,
                 rtp_ports=settings.rtp_port_range,
+                digest_algorithms=settings.digest_algorithms,
             )
             await voice.start(settings.sip_host, settings.sip_port)
         app.state.voice = voice
