@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.acd.models import AcdState
@@ -18,13 +18,17 @@ async def load_state(session: AsyncSession) -> dict[str, Any] | None:
 
 
 async def save_state(session: AsyncSession, snapshot: dict[str, Any], now: datetime) -> None:
-    row = await session.get(AcdState, STATE_ROW)
-    if row is None:
+    # An UPDATE without loading the row: decoding the previous snapshot only to replace
+    # it cost as much as encoding the new one (profiled under the SIP benchmark).
+    result = await session.execute(
+        update(AcdState)
+        .where(AcdState.id == STATE_ROW)
+        .values(snapshot=snapshot, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) == 0:
         session.add(AcdState(id=STATE_ROW, snapshot=snapshot, updated_at=now))
-    else:
-        row.snapshot = snapshot
-        row.updated_at = now
-    await session.flush()
+        await session.flush()
 
 
 async def acd_events_since(session: AsyncSession, since: datetime) -> list[StoredEvent]:
