@@ -6,8 +6,11 @@ Ids are ``str``. Times are ``float`` seconds since the caller's epoch (see
 
 from __future__ import annotations
 
+from array import array
+from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
+from heapq import heapify
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -77,6 +80,9 @@ class CancelReason(StrEnum):
 
 MAX_PROFICIENCY = 5
 LEVELS = MAX_PROFICIENCY + 1  # proficiency levels 0 (lacks a skill) .. 5
+HANDLE_WINDOW = 50  # handle times in a queue's average
+VOID_SLACK = 4  # idle heaps: void entries tolerated beyond the live ones (kept small:
+# every push and pop compares entries along a path of the heap, each a cache miss)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,8 +211,8 @@ class AgentConfig:
 # --- runtime state (mutable, owned by the Router; read it, do not change it) ---------------
 #
 # Slotted plain classes rather than dataclasses: they are created and mutated on the hot
-# path. ``token`` fields implement lazy deletion in the heaps: a heap entry is valid only
-# while the token stored in it equals the object's current token.
+# path. Lazy deletion: a waiting-heap entry is valid only while the token stored in it equals
+# its contact's current token; an idle-index entry only while it is its seat's ``entry``.
 
 
 class QueueState:
@@ -214,12 +220,15 @@ class QueueState:
         "callback_candidates",
         "config",
         "contacts",
+        "handle_pos",
         "handle_sum",
         "handle_times",
         "has_contact_timers",
         "idle",
+        "indexes",
         "is_chat",
         "key_kind",
+        "levels",
         "members",
         "offer_timeout",
         "offer_timers",
@@ -229,23 +238,24 @@ class QueueState:
         "recent_waits",
         "records_waits",
         "seats",
+        "shared",
         "simple",
         "staffed",
         "strategy",
         "uses_levels",
         "waiting",
         "waiting_count",
+        "wrap_up_seconds",
     )
 
     def __init__(self, config: QueueConfig) -> None:
-        from collections import deque
-
         self.config = config
         self.queue_id = config.queue_id
         self.is_chat = config.channel is Channel.CHAT
         self.strategy = config.strategy
         self.priority = config.priority
         self.offer_timeout = config.offer_timeout
+        self.wrap_up_seconds = config.wrap_up_seconds
         # open offers of this queue by offer id, in the order they expire: shared by the
         # queues with the same offer_timeout (the router's offer timers, see Router.tick)
         self.offer_timers: dict[int, Offer] = {}
@@ -263,8 +273,17 @@ class QueueState:
             self.key_kind = 3
         else:
             self.key_kind = 1 if self.is_chat else 0
-        # idle[level]: the idle agents of that level, in the order of the strategy
-        self.idle = [IdleIndex() for _ in range(LEVELS)]
+        # longest idle, voice: the idle entries are the agents' shared ones (AgentState)
+        self.shared = self.simple and self.key_kind == 0
+        # levels[level]: the idle agents of that level, in the order of the strategy;
+        # without skills every agent is of level 0 and the other levels stay empty (one
+        # shared empty index: less memory, the used ones closer together)
+        if self.uses_levels:
+            self.levels = [IdleIndex(self) for _ in range(LEVELS)]
+        else:
+            self.levels = [IdleIndex(self)] + [_NO_INDEX] * (LEVELS - 1)
+        self.indexes = tuple(index for index in self.levels if index is not _NO_INDEX)
+        self.idle = [IdleView(index) for index in self.levels]  # for inspection
         # waiting[required level]: heap of (queued_at, seq, token, Contact)
         self.waiting: list[list[tuple[float, int, int, Contact]]] = [[] for _ in range(LEVELS)]
         self.waiting_count = 0
@@ -272,7 +291,10 @@ class QueueState:
         self.seats: dict[str, Seat] = {}  # logged-in agents
         self.members: set[str] = set()
         self.contacts: dict[str, Contact] = {}  # queued or offered contacts
-        self.handle_times: deque[float] = deque(maxlen=50)
+        # the last HANDLE_WINDOW handle times, a ring buffer of doubles (no float objects
+        # to reach: one cache line per contact instead of several) and their sum
+        self.handle_times = array("d")
+        self.handle_pos = 0  # once full: where the oldest one is
         self.handle_sum = 0.0
         self.recent_waits: deque[tuple[float, float]] = deque()
         self.recent_wait_sum = 0.0
@@ -284,9 +306,13 @@ class QueueState:
 
     def add_handle_time(self, seconds: float) -> None:
         times = self.handle_times
-        if len(times) == times.maxlen:
-            self.handle_sum -= times[0]
-        times.append(seconds)
+        if len(times) == HANDLE_WINDOW:
+            pos = self.handle_pos
+            self.handle_sum -= times[pos]  # the oldest
+            times[pos] = seconds
+            self.handle_pos = (pos + 1) % HANDLE_WINDOW
+        else:
+            times.append(seconds)
         self.handle_sum += seconds
 
     def add_wait(self, now: float, wait: float) -> None:
@@ -302,62 +328,112 @@ class QueueState:
         return self.recent_wait_sum / len(waits)
 
 
-IdleEntry = tuple[float, float, int, int, "Seat"]  # (key0, key1, agent seq, token, seat)
+# (key0, key1, agent seq, token, holder): the holder is the seat, or the agent for a shared
+# entry (see AgentState); the entry is live while it is its holder's ``entry``
+IdleEntry = tuple[float, float, int, int, "Seat | AgentState"]
+IdleViewEntry = tuple[float, float, int, int, "Seat | None"]  # an entry as IdleView yields it
 
 
-class IdleIndex:
+class IdleIndex(dict["Seat | AgentState", "Seat"]):
     """The idle agents of one queue at one agent level, ordered by the entry ``(key0,
     key1, agent seq)`` (see :func:`~helpline.core.acd.strategies.idle_key`); smallest
-    first. Two parts:
+    first. An entry's *holder* is the seat, or, in a ``longest idle`` voice queue, the
+    agent: one entry shared by all such queues of the agent (see :class:`AgentState`).
+    Two parts:
 
-    * ``fifo``: seat -> entry, the entries added in increasing order (``last`` is the
-      largest added since ``fifo`` was last empty), so the first one is the smallest and
-      an entry is removed by deleting it: O(1), nothing left behind. With ``longest
-      idle`` an agent becomes idle at ``now``, which never goes back: nearly every entry
-      goes here.
+    * the index itself, a dict holder -> seat (the *fifo*; the entry is the holder's
+      ``entry``): the entries added in increasing order (an entry goes there only if
+      larger than its last one), so the first one is the smallest, and an entry is
+      removed by deleting it: O(1), nothing left behind. With ``longest idle`` an agent
+      becomes idle at ``now``, which never goes back: nearly every entry goes here. (A
+      dict subclass rather than a dict attribute: one object fewer to reach on the hot
+      path.)
     * ``heap``: the entries that came out of order, a heap with lazy deletion: an entry is
-      live while its token is its seat's token, void otherwise.
+      live while it is its holder's ``entry``, void otherwise; ``heap_live`` live ones.
+      Compacted when void entries outnumber the live ones.
 
-    ``live`` counts the idle seats (each has exactly one live entry, in one of the parts).
-    Iterating yields every entry of both parts, void ones included.
+    ``live`` counts the idle seats (each has exactly one live entry, in one of the
+    parts). :class:`IdleView` lists the entries.
     """
 
-    __slots__ = ("fifo", "heap", "last", "live")
+    __slots__ = ("heap", "heap_live", "queue", "waiting")
 
-    def __init__(self) -> None:
-        self.fifo: dict[Seat, IdleEntry] = {}
+    def __init__(self, queue: QueueState) -> None:
+        super().__init__()
         self.heap: list[IdleEntry] = []
-        self.last: IdleEntry | None = None
-        self.live = 0
+        self.heap_live = 0
+        self.queue = queue
+        # the queue has waiting contacts (a copy of ``queue.waiting_count > 0``, so that a
+        # seat leaving or joining the index need not touch the queue)
+        self.waiting = False
 
-    def __iter__(self) -> Iterator[IdleEntry]:
-        yield from self.heap
-        yield from self.fifo.values()
+    @property
+    def live(self) -> int:
+        return len(self) + self.heap_live
+
+    def compact(self) -> None:
+        """Drop the void entries of the heap (amortized O(1) each: done only when they
+        outnumber the live ones)."""
+        heap = self.heap
+        heap[:] = [e for e in heap if e[4].entry is e]
+        heapify(heap)
+
+
+class IdleView:
+    """Read-only: iterating yields every entry of an :class:`IdleIndex` (heap, then
+    fifo; void ones included), with the seat as holder. ``QueueState.idle[level]``."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: IdleIndex) -> None:
+        self.index = index
+
+    @property
+    def live(self) -> int:
+        return self.index.live
+
+    def __iter__(self) -> Iterator[IdleViewEntry]:
+        index = self.index
+        for k0, k1, seq, tok, holder in index.heap:
+            if type(holder) is AgentState:
+                yield k0, k1, seq, tok, holder.seats.get(index.queue.queue_id)
+            else:
+                assert isinstance(holder, Seat)
+                yield k0, k1, seq, tok, holder
+        for holder, seat in index.items():  # live: the holder's entry
+            entry = holder.entry
+            assert entry is not None
+            yield entry[0], entry[1], entry[2], entry[3], seat
 
     def __len__(self) -> int:
-        return len(self.heap) + len(self.fifo)
+        return len(self.index.heap) + len(self.index)
+
+
+_NO_INDEX = IdleIndex(None)  # type: ignore[arg-type]  # the unused levels of the queues without skills: always empty
 
 
 class Seat:
-    """An agent logged into one queue."""
+    """An agent logged into one queue. ``entry`` is the seat's live entry in its idle
+    index (``None``: not idle there), except for a ``shared`` seat, whose entry is its
+    agent's; ``in_idle``, ``token``, ``k0`` and ``k1`` read either."""
 
     __slots__ = (
         "agent",
         "capacity",
-        "in_fifo",
-        "in_idle",
+        "entry",
+        "fifo_ok",
         "index",
-        "k0",
-        "k1",
+        "is_chat",
+        "kind",
         "level",
         "pause_reason",
         "paused",
         "queue",
         "rr",
+        "shared",
         "since",
         "staffed",
         "temporary",
-        "token",
     )
 
     def __init__(
@@ -371,22 +447,56 @@ class Seat:
         self.agent = agent
         self.queue = queue
         self.level = level
-        self.index = queue.idle[level]  # where the seat is while idle
-        self.in_fifo = False  # its entry is in index.fifo (else in index.heap)
+        self.index = queue.levels[level]  # where the seat is while idle
+        self.kind = queue.key_kind  # copies of the queue's settings, read on the hot path
+        # its entries may go to the fifo: they mostly come in key order (longest idle);
+        # with round robin or fewest today they rarely do, so they go to the heap at once
+        self.fifo_ok = queue.simple and queue.key_kind <= 1
+        self.is_chat = queue.is_chat
+        self.shared = queue.shared
         self.paused = False
         self.pause_reason: str | None = None
         self.temporary = temporary
         self.capacity = capacity
-        self.token = 0
-        self.in_idle = False
+        self.entry: IdleEntry | None = None  # not shared: its live entry while idle
         self.staffed = False
-        self.k0 = 0.0  # idle key while in_idle (see strategies.idle_key)
-        self.k1 = 0.0
         self.rr = 0
         self.since = 0.0
 
+    def live_entry(self) -> IdleEntry | None:
+        """The seat's live entry in its idle index (``None``: not idle there)."""
+        if self.shared:
+            agent = self.agent
+            return agent.entry if self.index in agent.shared_idle else None
+        return self.entry
+
+    @property
+    def in_idle(self) -> bool:
+        return self.live_entry() is not None
+
+    @property
+    def token(self) -> int:
+        entry = self.live_entry()
+        return entry[3] if entry is not None else 0
+
+    @property
+    def k0(self) -> float:
+        """The first part of the idle key while idle (see strategies.idle_key)."""
+        entry = self.live_entry()
+        return entry[0] if entry is not None else 0.0
+
+    @property
+    def k1(self) -> float:
+        entry = self.live_entry()
+        return entry[1] if entry is not None else 0.0
+
 
 class AgentState:
+    """An agent. The seats of ``longest idle`` voice queues (``shared`` seats) share one
+    idle entry, ``entry`` (key ``(idle_since, 0)`` in all of them), live in the indexes
+    ``shared_idle``: the agent leaves them all (a voice offer) and comes back without
+    touching the seats (deleting from, and adding to, each fifo in one C-level pass)."""
+
     __slots__ = (
         "agent_id",
         "chat_capacity",
@@ -395,18 +505,26 @@ class AgentState:
         "connected_n",
         "contacts",
         "declined_total",
+        "entry",
         "handled_today",
         "idle_since",
         "memberships",
         "missed_in_a_row",
         "missed_total",
         "offers",
+        "other_seats",
         "pause_reason",
         "presence",
-        "seat_queues",
+        "seat_indexes",
+        "seat_list",
         "seats",
         "seq",
+        "shared_heaped",
+        "shared_idle",
+        "shared_seats",
+        "shared_staffed",
         "skills",
+        "staffed_seats",
         "status",
         "status_reason",
         "status_since",
@@ -427,7 +545,16 @@ class AgentState:
         self.status_since = 0.0
         self.idle_since = 0.0
         self.seats: dict[str, Seat] = {}
-        self.seat_queues: tuple[QueueState, ...] = ()  # the queues of ``seats``
+        # derived from ``seats`` (see Router._seats_changed), for the hot paths
+        self.seat_list: tuple[Seat, ...] = ()
+        self.seat_indexes: tuple[IdleIndex, ...] = ()  # the indexes of ``seat_list``
+        self.shared_seats: tuple[Seat, ...] = ()
+        self.other_seats: tuple[Seat, ...] = ()
+        self.staffed_seats: tuple[Seat, ...] = ()  # the staffed shared seats
+        self.shared_staffed: tuple[IdleIndex, ...] = ()  # their indexes
+        self.entry: IdleEntry | None = None  # the shared idle entry
+        self.shared_idle: tuple[IdleIndex, ...] = ()  # where ``entry`` is live
+        self.shared_heaped = False  # ``entry`` is in the heap (not the fifo) of some index
         self.voice_work = 0  # voice offers + connected + wrap-up
         self.chat_work = 0  # chat offers + connected + wrap-up
         self.chats_by_queue: dict[str, int] = {}
@@ -498,7 +625,7 @@ class Contact:
 
 
 class Offer:
-    __slots__ = ("contact", "expires_at", "offer_id", "offered_at", "open", "seat", "timer_seq")
+    __slots__ = ("contact", "expires_at", "offer_id", "offered_at", "seat", "timer_seq")
 
     def __init__(
         self,
@@ -514,5 +641,4 @@ class Offer:
         self.seat = seat
         self.offered_at = offered_at
         self.expires_at = expires_at
-        self.open = True
         self.timer_seq = timer_seq  # orders the offer's timeout among the router's timers

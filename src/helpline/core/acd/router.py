@@ -33,7 +33,6 @@ from bisect import insort
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from heapq import heapify, heappop, heappush
-from operator import attrgetter
 from typing import Any
 
 from helpline.core.acd import states as st
@@ -73,6 +72,7 @@ from helpline.core.acd.events import (
 )
 from helpline.core.acd.model import (
     LEVELS,
+    VOID_SLACK,
     AgentConfig,
     AgentState,
     AgentStatus,
@@ -109,11 +109,27 @@ _T_MAX_WAIT = 2
 _T_WIDEN = 3
 _T_RETRY = 4
 
-_WAITING_COUNT = attrgetter("waiting_count")
 _NEG_INF = float("-inf")
 _LEVEL0 = (0,)
 _COMPACT_MIN = 64  # waiting heaps: compact when this big and mostly void
-_VOID_SLACK = 32  # idle heaps: compacted when void entries outnumber live ones by this many
+
+# enum members as module constants: reading ``AgentStatus.BUSY`` goes through the enum
+# class's descriptor machinery, about ten times slower than a global (hot path)
+_LOGGED_OUT = AgentStatus.LOGGED_OUT
+_READY = AgentStatus.READY
+_PAUSED = AgentStatus.PAUSED
+_BUSY = AgentStatus.BUSY
+_WRAP_UP = AgentStatus.WRAP_UP
+_AUTO = EndedBy.AUTO
+_RING_ALL = Strategy.RING_ALL
+_P_READY = st.READY
+_P_PAUSED = st.PAUSED
+_P_LOGGED_OUT = st.LOGGED_OUT
+_QUEUED = st.QUEUED
+_OFFERED = st.OFFERED
+_CONNECTED = st.CONNECTED
+_WRAPPING = st.WRAP_UP
+_ENDED = st.ENDED
 _SCAN_LIMIT = 16  # waiting contacts that excluded an agent, skipped to find their next one
 
 TimerEntry = tuple[float, int, int, Any, int]
@@ -182,6 +198,8 @@ class Router:
         self._agent_seq = 0
         self._rr = 0
         self._tok = 0  # heap-entry tokens, unique across the router (lazy deletion)
+        # at least the key of every entry ever added to a longest-idle fifo (in-order test)
+        self._fifo_k0 = _NEG_INF
         self._now = _NEG_INF
         self._by_priority: dict[int, dict[str, QueueState]] = {}
         self._priorities: list[int] = []  # ascending; iterate reversed
@@ -268,7 +286,7 @@ class Router:
             agent.seats[queue.queue_id] = seat
             queue.seats[agent_id] = seat
             events.append(AgentQueueLoggedIn(now, agent_id, queue.queue_id, not member))
-        agent.seat_queues = tuple(seat.queue for seat in agent.seats.values())
+        _seats_changed(agent)
         self._after_agent_change(agent, now, events)
         return events
 
@@ -364,12 +382,16 @@ class Router:
         if now < self._now:
             raise TimeWentBackwardsError(f"router at {self._now}, command at {now}")
         self._now = now
-        if contact.contact_id in self._contacts:
-            raise DuplicateIdError(f"contact {contact.contact_id!r} is already live")
-        queue = self._queue(contact.queue_id)
+        contact_id = contact.contact_id
+        contacts = self._contacts
+        if contact_id in contacts:
+            raise DuplicateIdError(f"contact {contact_id!r} is already live")
+        queue = self._queues.get(contact.queue_id)
+        if queue is None:
+            raise UnknownQueueError(contact.queue_id)
         self._seq += 1
         c = Contact(
-            contact.contact_id,
+            contact_id,
             contact.kind,
             queue,
             contact.caller_id,
@@ -377,19 +399,19 @@ class Router:
             self._seq,
             st.QUEUED,
         )
-        self._contacts[c.contact_id] = c
-        queue.contacts[c.contact_id] = c
+        contacts[contact_id] = c
+        queue.contacts[contact_id] = c
         position = queue.waiting_count + 1
         if queue.uses_levels:
             self._init_level(c, now)
             est = self._estimate(queue, position, c.req_level)
-        elif queue.idle[0].live >= position:
+        elif len(index := queue.levels[0]) + index.heap_live >= position:
             est = 0.0  # what estimate_wait gives: an idle agent for everyone ahead
         else:
             est = self._estimate(queue, position, 0)
         c.estimated_wait = est
         events: list[Event] = [
-            ContactQueued(now, c.contact_id, queue.queue_id, c.kind, now, position, est)
+            ContactQueued(now, contact_id, queue.queue_id, c.kind, now, position, est)
         ]
         if queue.has_contact_timers:
             self._schedule_contact_timers(c)
@@ -397,8 +419,9 @@ class Router:
             if self._try_route(c, now, events):
                 return events
             self._push_waiting(c)
-            self._consider_callback(c, now, events)
-        elif not self._route_new(c, now, events):
+            if queue.records_waits:  # callbacks enabled
+                self._consider_callback(c, now, events)
+        elif not self._route_new(c, now, events) and queue.records_waits:
             self._consider_callback(c, now, events)
         return events
 
@@ -411,56 +434,59 @@ class Router:
         if offer is None:
             raise UnknownOfferError(offer_id)
         c = offer.contact
-        seat = offer.seat
-        agent = seat.agent
-        queue = c.queue
-        c.state = c.state.accept()
-        offer.open = False
+        agent = offer.seat.agent
+        queue = c.queue  # the offer's seat is in the contact's queue
+        state = c.state
+        c.state = _CONNECTED if state is _OFFERED else state.accept()
         del self._offers[offer_id]
         del agent.offers[offer_id]
-        del seat.queue.offer_timers[offer_id]
+        del queue.offer_timers[offer_id]
         offers = c.offers
         offers.remove(offer)
+        contact_id = c.contact_id
         events: list[Event] = []
         freed: list[AgentState] = []
-        for other in list(offers) if offers else ():
-            self._release_offer(other)
-            events.append(
-                OfferCancelled(
-                    now,
-                    other.offer_id,
-                    c.contact_id,
-                    queue.queue_id,
-                    other.seat.agent.agent_id,
-                    CancelReason.ANSWERED_ELSEWHERE,
+        if offers:  # ring all: the other offers are withdrawn
+            for other in list(offers):
+                self._release_offer(other)
+                events.append(
+                    OfferCancelled(
+                        now,
+                        other.offer_id,
+                        contact_id,
+                        queue.queue_id,
+                        other.seat.agent.agent_id,
+                        CancelReason.ANSWERED_ELSEWHERE,
+                    )
                 )
-            )
-            freed.append(other.seat.agent)
+                freed.append(other.seat.agent)
         c.agent = agent
         c.connected_at = now
-        del queue.contacts[c.contact_id]
-        agent.contacts[c.contact_id] = c
+        del queue.contacts[contact_id]
+        agent.contacts[contact_id] = c
         agent.connected_n += 1
         agent.handled_today += 1
         agent.missed_in_a_row = 0
         wait = now - c.queued_at
         if queue.records_waits:
-            queue.callback_candidates.pop(c.contact_id, None)
+            queue.callback_candidates.pop(contact_id, None)
             queue.add_wait(now, wait)
+        agent_id = agent.agent_id
         events.append(
-            ContactAccepted(
-                now,
-                offer_id,
-                c.contact_id,
-                queue.queue_id,
-                agent.agent_id,
-                c.kind,
-                wait,
-            )
+            ContactAccepted(now, offer_id, contact_id, queue.queue_id, agent_id, c.kind, wait)
         )
         if not agent.voice_work:  # a chat: the agent may still be idle for more chats
             self._refresh(agent)
-        self._update_status(agent, now, events)
+            self._update_status(agent, now, events)
+        elif agent.presence is _P_LOGGED_OUT:  # not reached: logging out withdraws offers
+            self._update_status(agent, now, events)
+        else:  # _update_status, inlined: connected, so busy
+            previous = agent.status
+            if previous is not _BUSY or agent.status_reason is not None:
+                events.append(AgentStatusChanged(now, agent_id, _BUSY, previous, None))
+                agent.status = _BUSY
+                agent.status_reason = None
+                agent.status_since = now
         for other_agent in freed:
             self._after_agent_change(other_agent, now, events)
         return events
@@ -486,30 +512,44 @@ class Router:
         if now < self._now:
             raise TimeWentBackwardsError(f"router at {self._now}, command at {now}")
         self._now = now
-        c = self._contact(contact_id)
-        c.state = c.state.end()
+        c = self._contacts.get(contact_id)
+        if c is None:
+            raise UnknownContactError(contact_id)
+        state = c.state
+        c.state = _WRAPPING if state is _CONNECTED else state.end()
         agent = c.agent
         assert agent is not None
         agent.connected_n -= 1
-        agent.wrap_n += 1
         c.wrap_started_at = now
-        ws = c.queue.config.wrap_up_seconds
+        queue = c.queue
+        ws = queue.wrap_up_seconds
+        agent_id = agent.agent_id
+        handle = now - c.connected_at
         events: list[Event] = [
-            WrapUpStarted(
-                now,
-                c.contact_id,
-                c.queue.queue_id,
-                agent.agent_id,
-                now - c.connected_at,
-                now + ws,
-            )
+            WrapUpStarted(now, contact_id, queue.queue_id, agent_id, handle, now + ws)
         ]
-        if ws <= 0:
-            self._finish_wrap(c, now, EndedBy.AUTO, events, find_work=True)
-        else:
+        if ws > 0:
+            agent.wrap_n += 1
             c.wrap_token += 1
             self._push_timer(now + ws, _T_WRAP, c, c.wrap_token)
             self._update_status(agent, now, events)
+            return events
+        # no wrap-up: it ends at once (_finish_wrap, inlined)
+        c.state = _ENDED
+        del agent.contacts[contact_id]
+        if queue.is_chat:
+            agent.chat_work -= 1
+            agent.chats_by_queue[queue.queue_id] -= 1
+        else:
+            agent.voice_work -= 1
+        if not agent.voice_work and not agent.chat_work:
+            agent.idle_since = now
+        queue.add_handle_time(handle)
+        if queue.waiting_count:
+            self._dirty.add(queue)
+        del self._contacts[contact_id]
+        events.append(WrapUpEnded(now, contact_id, queue.queue_id, agent_id, _AUTO, handle))
+        self._agent_freed(agent, now, events)
         return events
 
     def end_wrap_up(
@@ -886,7 +926,7 @@ class Router:
                 seat.since = float(sdata["since"])
                 agent.seats[queue.queue_id] = seat
                 queue.seats[agent.agent_id] = seat
-            agent.seat_queues = tuple(seat.queue for seat in agent.seats.values())
+            _seats_changed(agent)
         now = router._now
         for cdata in snapshot["contacts"]:
             queue = router._queue(cdata["queue_id"])
@@ -998,21 +1038,28 @@ class Router:
 
     def _update_status(self, agent: AgentState, now: float, events: list[Event]) -> None:
         presence = agent.presence
-        if presence is st.LOGGED_OUT:
-            status = AgentStatus.LOGGED_OUT
+        if presence is _P_LOGGED_OUT:
+            status = _LOGGED_OUT
         elif agent.connected_n:
-            status = AgentStatus.BUSY
+            status = _BUSY
         elif agent.wrap_n:
-            status = AgentStatus.WRAP_UP
-        elif presence is st.PAUSED:
-            status = AgentStatus.PAUSED
+            status = _WRAP_UP
+        elif presence is _P_PAUSED:
+            reason = agent.pause_reason  # the only status with a reason
+            previous = agent.status
+            if previous is not _PAUSED or reason != agent.status_reason:
+                events.append(AgentStatusChanged(now, agent.agent_id, _PAUSED, previous, reason))
+                agent.status = _PAUSED
+                agent.status_reason = reason
+                agent.status_since = now
+            return
         else:
-            status = AgentStatus.READY
-        reason = agent.pause_reason if status is AgentStatus.PAUSED else None
-        if status is not agent.status or reason != agent.status_reason:
-            events.append(AgentStatusChanged(now, agent.agent_id, status, agent.status, reason))
+            status = _READY
+        previous = agent.status
+        if status is not previous or agent.status_reason is not None:
+            events.append(AgentStatusChanged(now, agent.agent_id, status, previous, None))
             agent.status = status
-            agent.status_reason = reason
+            agent.status_reason = None
             agent.status_since = now
 
     def _after_agent_change(self, agent: AgentState, now: float, events: list[Event]) -> None:
@@ -1022,11 +1069,12 @@ class Router:
             self._find_work(agent, now, events)
 
     def _refresh(self, agent: AgentState) -> bool:
-        """Bring the agent's seats in the idle heaps up to date; True if idle in a queue
+        """Bring the agent's seats in the idle indexes up to date; True if idle in a queue
         where contacts wait.
-        Touches only the agent's own seats: O(k log n) for k seats. The idle key is
-        :func:`~helpline.core.acd.strategies.idle_key`, inlined here (hot path)."""
-        ready = agent.presence is st.READY
+        Touches only the agent's own seats: O(k log n) for k seats (O(k) with longest
+        idle). The idle key is :func:`~helpline.core.acd.strategies.idle_key`, inlined here
+        (hot path)."""
+        ready = agent.presence is _P_READY
         chats = agent.chat_work
         if not ready or agent.voice_work:
             mode = 0  # idle nowhere
@@ -1039,44 +1087,47 @@ class Router:
         idle_since = agent.idle_since
         seq = agent.seq
         # one new token for every entry added now: a seat's entries still get distinct ones
-        tok = self._tok + 1
+        tok = self._tok = self._tok + 1
         dirty = self._dirty
-        push = heappush
         any_idle = False
-        for seat in agent.seats.values():
+        staffed_changed = False
+        shared: list[Seat] = []  # the shared seats to be idle in
+        for seat in agent.seat_list:
             queue = seat.queue
             staffed = ready and not seat.paused
             if staffed is not seat.staffed:
                 seat.staffed = staffed
+                staffed_changed = True
                 queue.staffed[seat.level] += 1 if staffed else -1
                 if queue.waiting_count:
                     dirty.add(queue)
+            if seat.shared:  # voice: idle only when free
+                if staffed and mode == 1:
+                    shared.append(seat)
+                    if queue.waiting_count:
+                        any_idle = True
+                continue
             if (
                 not staffed
                 or mode == 0
                 or (
                     mode == 2
                     and (
-                        not queue.is_chat
+                        not seat.is_chat
                         or agent.chats_by_queue.get(queue.queue_id, 0) >= seat.capacity
                     )
                 )
             ):
-                if seat.in_idle:
-                    seat.in_idle = False
-                    seat.token = 0  # its heap entry (if any) is void
-                    index = seat.index
-                    index.live -= 1
-                    if seat.in_fifo:
-                        seat.in_fifo = False
-                        del index.fifo[seat]
+                if seat.entry is not None:
+                    _remove(seat.index, seat)
+                    seat.entry = None
                     if queue.waiting_count:
                         dirty.add(queue)
                 continue
             waiting = queue.waiting_count
             if waiting:
                 any_idle = True
-            kind = queue.key_kind
+            kind = seat.kind
             if kind == KEY_IDLE_SINCE:
                 k0 = idle_since
                 k1 = 0.0
@@ -1090,53 +1141,145 @@ class Router:
                 k0 = float(agent.handled_today)
                 k1 = idle_since
             index = seat.index
-            if seat.in_idle:
-                if seat.token and seat.k0 == k0 and seat.k1 == k1:
-                    continue  # its entry is in the index, up to date
-                if seat.in_fifo:
-                    del index.fifo[seat]
-            else:
-                seat.in_idle = True
-                index.live += 1
+            old = seat.entry
+            if old is None:
                 if waiting:
                     dirty.add(queue)
-            seat.token = tok  # the seat's previous heap entry (if any) is void
-            seat.k0 = k0
-            seat.k1 = k1
-            entry = (k0, k1, seq, tok, seat)
-            fifo = index.fifo
-            last = index.last
-            if queue.simple and (last is None or not fifo or last < entry):
-                fifo[seat] = entry  # in order: the fifo's first stays its smallest
-                index.last = entry
-                seat.in_fifo = True
-                continue
-            seat.in_fifo = False
-            heap = index.heap
-            push(heap, entry)
-            if len(heap) > 2 * (index.live - len(fifo)) + _VOID_SLACK:
-                _compact(heap)
-        self._tok = tok
+            elif old[0] == k0 and old[1] == k1:
+                continue  # its entry is in the index, up to date
+            else:
+                _remove(index, seat)
+            entry: IdleEntry = (k0, k1, seq, tok, seat)
+            seat.entry = entry  # the seat's previous entry (if any) is void
+            _add(index, seat, seat, entry, seat.fifo_ok)
+        if staffed_changed:
+            _staffed_changed(agent)
+        indexes = tuple(seat.index for seat in shared)
+        current = agent.entry
+        if indexes != agent.shared_idle or (current is not None and current[0] != idle_since):
+            self._share(agent, indexes, tuple(shared), tok)
         return any_idle
+
+    def _share(
+        self,
+        agent: AgentState,
+        indexes: tuple[IdleIndex, ...],
+        seats: tuple[Seat, ...],
+        tok: int,
+    ) -> None:
+        """Make the agent idle in the ``indexes`` of their shared ``seats`` (only there): a
+        new shared entry, added to each (the previous one is void)."""
+        dirty = self._dirty
+        if agent.entry is not None:
+            for index in agent.shared_idle:
+                _remove(index, agent)
+                if index.waiting:
+                    dirty.add(index.queue)
+        if not indexes:
+            agent.entry = None
+            agent.shared_idle = ()
+            agent.shared_heaped = False
+            return
+        idle_since = agent.idle_since
+        entry: IdleEntry = (idle_since, 0.0, agent.seq, tok, agent)
+        agent.entry = entry
+        agent.shared_idle = indexes
+        heaped = False
+        for index, seat in zip(indexes, seats, strict=True):
+            if index.waiting:
+                dirty.add(index.queue)
+            if _add(index, agent, seat, entry, True):
+                heaped = True
+        agent.shared_heaped = heaped
+        if idle_since > self._fifo_k0:
+            self._fifo_k0 = idle_since
+
+    def _refresh_free(self, agent: AgentState) -> None:
+        """:meth:`_refresh` of a ready agent whose work just ended (so their seats' staffed
+        flags are up to date), none of whose queues has a contact waiting (so no estimate
+        changes and no work to find): idle in every unpaused seat. Their shared entry
+        (left at the offer) is appended to each of its indexes without touching the
+        seats; other seats get an entry each."""
+        idle_since = agent.idle_since
+        seq = agent.seq
+        tok = self._tok = self._tok + 1
+        indexes = agent.shared_staffed
+        current = agent.entry
+        if current is None:
+            if not indexes:
+                pass
+            elif idle_since > self._fifo_k0:
+                # later than every entry of every longest-idle fifo: added at the end of
+                # each, without comparing
+                entry: IdleEntry = (idle_since, 0.0, seq, tok, agent)
+                agent.entry = entry
+                agent.shared_idle = indexes
+                for index, seat in zip(indexes, agent.staffed_seats, strict=True):
+                    index[agent] = seat
+                agent.shared_heaped = False
+                self._fifo_k0 = idle_since
+            else:
+                self._share(agent, indexes, agent.staffed_seats, tok)
+        elif indexes != agent.shared_idle or current[0] != idle_since:
+            self._share(agent, indexes, agent.staffed_seats, tok)
+        for seat in agent.other_seats:
+            if seat.paused:
+                if seat.staffed:
+                    seat.staffed = False
+                    seat.queue.staffed[seat.level] -= 1
+                if seat.entry is not None:
+                    _remove(seat.index, seat)
+                    seat.entry = None
+                continue
+            if not seat.staffed:
+                seat.staffed = True
+                seat.queue.staffed[seat.level] += 1
+            kind = seat.kind
+            if kind == KEY_IDLE_SINCE:
+                k0 = idle_since
+                k1 = 0.0
+            elif kind == KEY_ROUND_ROBIN:
+                k0 = float(seat.rr)
+                k1 = 0.0
+            elif kind == KEY_CHATS_THEN_IDLE:
+                k0 = 0.0
+                k1 = idle_since
+            else:
+                k0 = float(agent.handled_today)
+                k1 = idle_since
+            index = seat.index
+            old = seat.entry
+            if old is not None:
+                if old[0] == k0 and old[1] == k1:
+                    continue
+                _remove(index, seat)
+            entry = (k0, k1, seq, tok, seat)
+            seat.entry = entry
+            if seat.fifo_ok and (not index or _entry(next(reversed(index))) < entry):
+                index[seat] = seat
+                continue
+            heap = index.heap
+            heappush(heap, entry)
+            heap_live = index.heap_live = index.heap_live + 1
+            if len(heap) > 2 * heap_live + VOID_SLACK:
+                index.compact()
 
     def _logout_seat(self, seat: Seat, now: float, events: list[Event]) -> None:
         agent = seat.agent
         queue = seat.queue
-        if seat.in_idle:
-            seat.in_idle = False
-            seat.index.live -= 1
-            if seat.in_fifo:
-                seat.in_fifo = False
-                del seat.index.fifo[seat]
+        if seat.shared:
+            if seat.index in agent.shared_idle:
+                self._share(agent, (), (), 0)  # out of all: the caller's refresh puts it back
+        elif seat.entry is not None:
+            _remove(seat.index, seat)
+            seat.entry = None
         if seat.staffed:
             seat.staffed = False
             queue.staffed[seat.level] -= 1
-        self._tok += 1
-        seat.token = self._tok
         if queue.waiting_count:
             self._dirty.add(queue)
         del agent.seats[queue.queue_id]
-        agent.seat_queues = tuple(seat.queue for seat in agent.seats.values())
+        _seats_changed(agent)
         del queue.seats[agent.agent_id]
         events.append(AgentQueueLoggedOut(now, agent.agent_id, queue.queue_id))
         for offer in [o for o in agent.offers.values() if o.seat is seat]:
@@ -1182,8 +1325,12 @@ class Router:
         best: WaitingEntry | None = None
         best_seat: Seat | None = None
         best_priority = 0
-        for seat in agent.seats.values():
-            if not (seat.staffed if any_staffed else seat.in_idle):
+        shared_idle = agent.shared_idle
+        for seat in agent.seat_list:
+            if any_staffed:
+                if not seat.staffed:
+                    continue
+            elif not (seat.index in shared_idle if seat.shared else seat.entry is not None):
                 continue
             queue = seat.queue
             if not queue.waiting_count:
@@ -1207,18 +1354,28 @@ class Router:
         """The agent's work ended (presence unchanged). If they are now free and a
         contact waits for them, offer it straight away, without a round trip through the
         idle heaps (which would leave a stale entry in each of their queues)."""
-        self._update_status(agent, now, events)
-        if (
-            agent.presence is st.READY
-            and not agent.voice_work
-            and not agent.chat_work
-            and any(map(_WAITING_COUNT, agent.seat_queues))  # no seat touched if none waits
-        ):
+        if agent.presence is not _P_READY or agent.voice_work or agent.chat_work:
+            self._update_status(agent, now, events)
+        else:
+            # _update_status, inlined: ready, without work
+            previous = agent.status
+            if previous is not _READY or agent.status_reason is not None:
+                events.append(AgentStatusChanged(now, agent.agent_id, _READY, previous, None))
+                agent.status = _READY
+                agent.status_reason = None
+                agent.status_since = now
+            # (the indexes rather than the queues: the refresh touches them anyway)
+            for index in agent.seat_indexes:
+                if index.waiting:
+                    break
+            else:
+                self._refresh_free(agent)  # idle everywhere, no work to find
+                return
             found = self._best_work(agent, now, any_staffed=True)
             if found is not None:
                 c, seat = found
                 queue = seat.queue
-                if queue.strategy is not Strategy.RING_ALL and not queue.is_chat:
+                if queue.strategy is not _RING_ALL and not queue.is_chat:
                     self._make_offer(c, seat, now, events)
                     return
         if self._refresh(agent):
@@ -1270,7 +1427,7 @@ class Router:
             self._push_waiting(c)
             return False
         self._push_waiting(c)
-        if any(index.live for index in queue.idle):
+        if any(index or index.heap_live for index in queue.indexes):
             self._dispatch_queue(queue, now, events)
         return not c.in_waiting
 
@@ -1282,61 +1439,62 @@ class Router:
         levels: Iterable[int] = range(LEVELS - 1, -1, -1) if queue.uses_levels else _LEVEL0
         while queue.waiting_count:
             entry: IdleEntry | None = None
+            heap = []
             for lvl in levels:
-                index = queue.idle[lvl]
+                index = queue.levels[lvl]
                 _flush(index)  # a refresh during an offer may have added to it
                 heap = index.heap
                 while heap:
-                    top = heappop(heap)
-                    if top[4].token == top[3]:
+                    top = heap[0]
+                    if top[4].entry is top:
                         entry = top
                         break
+                    heappop(heap)  # void
                 if entry is not None:
                     break
             if entry is None:
                 break
-            seat = entry[4]
+            seat = _seat_of(entry, queue)
             head = self._head(queue, seat.level, seat.agent.agent_id, now)
             if head is None:
-                aside.append(entry)
+                aside.append(heappop(heap))  # ``entry``, still on top
             elif ring_all:
-                heappush(seat.index.heap, entry)
                 self._try_route(head[3], now, events)
             else:
-                seat.token = 0  # its entry is popped: a refresh must push a new one
+                # the entry stays: a voice offer voids it, a chat offer may keep it live
                 self._make_offer(head[3], seat, now, events)
-        for entry in aside:
-            heappush(entry[4].index.heap, entry)
+        for entry in aside:  # (heap_live unchanged: they were live and still are)
+            heappush(_seat_of(entry, queue).index.heap, entry)
 
     def _try_route(self, c: Contact, now: float, events: list[Event]) -> bool:
         """Offer ``c`` to the best idle agent(s) of its queue; False if none."""
         queue = c.queue
         excluded = c.excluded
         if excluded is None and queue.simple:  # hot path: one index, no exclusions
-            index = queue.idle[0]
-            fifo = index.fifo
-            heap = index.heap
-            while heap:
-                entry = heap[0]
-                seat = entry[4]
-                if seat.token == entry[3]:
-                    if fifo:
-                        first = next(iter(fifo.values()))
-                        if first < entry:
-                            break
-                    heappop(heap)
-                    seat.token = 0  # its entry is popped: a refresh must push a new one
-                    self._make_offer(c, seat, now, events)
+            # the smallest live entry: the fifo's first or the heap's first live one
+            index = queue.levels[0]
+            heap_live = index.heap_live
+            if heap_live:
+                heap = index.heap
+                while True:
+                    top = heap[0]
+                    if top[4].entry is top:
+                        break
+                    if len(heap) > 2 * heap_live + VOID_SLACK:
+                        index.compact()  # mostly void: cheaper than popping them one by one
+                    else:
+                        heappop(heap)
+                if not index or top < _entry(next(iter(index))):
+                    if not queue.is_chat:
+                        # the voice offer voids it (and counts it out of ``heap_live``)
+                        heappop(heap)
+                    self._make_offer(c, _seat_of(top, queue), now, events)
                     return True
-                if len(heap) > 2 * (index.live - len(fifo)) + 8:
-                    _compact(heap)  # mostly void: cheaper than popping them one by one
-                else:
-                    heappop(heap)
-            if fifo:
-                # the offer takes the seat out of the fifo (or, for a chat, re-adds it)
-                self._make_offer(c, next(iter(fifo)), now, events)
-                return True
-            return False
+            elif not index:
+                return False
+            # the offer takes it out of the fifo (or, for a chat, may leave it there)
+            self._make_offer(c, next(iter(index.values())), now, events)
+            return True
         if excluded is not None:
             for agent_id, until in list(excluded.items()):
                 if until <= now:
@@ -1349,18 +1507,18 @@ class Router:
         ring_all = queue.strategy is Strategy.RING_ALL
         chosen: list[Seat] = []
         for lvl in levels:
-            index = queue.idle[lvl]
-            if not index.live:
+            index = queue.levels[lvl]
+            if not index and not index.heap_live:
                 continue
             _flush(index)
             heap = index.heap
             aside = []
             while heap:
                 entry = heap[0]
-                seat = entry[4]
-                if seat.token != entry[3]:
+                if entry[4].entry is not entry:
                     heappop(heap)
                     continue
+                seat = _seat_of(entry, queue)
                 if excluded is not None and seat.agent.agent_id in excluded:
                     aside.append(heappop(heap))
                     continue
@@ -1382,43 +1540,52 @@ class Router:
     def _make_offer(self, c: Contact, seat: Seat, now: float, events: list[Event]) -> None:
         agent = seat.agent
         queue = seat.queue
-        self._offer_seq += 1
-        offer_id = self._offer_seq
+        offer_id = self._offer_seq = self._offer_seq + 1
         expires = now + queue.offer_timeout
-        offer = Offer(offer_id, c, seat, now, expires)
+        # the timer sequence orders the offer's timeout among the router's timers
+        timer_seq = self._timer_seq = self._timer_seq + 1
+        offer = Offer(offer_id, c, seat, now, expires, timer_seq)
         self._offers[offer_id] = offer
         agent.offers[offer_id] = offer
         c.offers.append(offer)
-        c.state = c.state.offer()
+        state = c.state
+        c.state = _OFFERED if state is _QUEUED else state.offer()
         if c.in_waiting:
             c.in_waiting = False
             self._tok += 1
             c.wait_token = self._tok
             self._dec_waiting(queue)
-        self._rr += 1
-        seat.rr = self._rr
-        self._timer_seq += 1
-        offer.timer_seq = self._timer_seq
+        seat.rr = self._rr = self._rr + 1
         queue.offer_timers[offer_id] = offer  # in expiry order: ``now`` never goes back
         if queue.is_chat:
             agent.chat_work += 1
             agent.chats_by_queue[queue.queue_id] = agent.chats_by_queue.get(queue.queue_id, 0) + 1
         else:
             agent.voice_work += 1
-            if agent.voice_work == 1:  # voice is exclusive: out of every idle heap
+            if agent.voice_work == 1:  # voice is exclusive: idle nowhere
                 dirty = self._dirty
-                for other in agent.seats.values():
-                    if other.in_idle:
-                        other.in_idle = False
-                        other.token = 0  # its heap entry (if any) is void
+                if agent.entry is not None:  # out of every shared index
+                    agent.entry = None  # void where it is in a heap
+                    indexes = agent.shared_idle
+                    if agent.shared_heaped:
+                        for index in indexes:
+                            _remove(index, agent)
+                        agent.shared_heaped = False
+                    else:
+                        for index in indexes:
+                            del index[agent]
+                    for index in indexes:
+                        if index.waiting:
+                            dirty.add(index.queue)
+                    agent.shared_idle = ()
+                for other in agent.other_seats:
+                    if other.entry is not None:
+                        other.entry = None  # its idle entry is void
                         index = other.index
-                        index.live -= 1
-                        if other.in_fifo:
-                            other.in_fifo = False
-                            del index.fifo[other]
-                        q = other.queue
-                        if q.waiting_count:
-                            dirty.add(q)
+                        if index.pop(other, None) is None:
+                            index.heap_live -= 1
+                        if index.waiting:
+                            dirty.add(other.queue)
                 agent_id = agent.agent_id
                 events.append(
                     ContactOffered(
@@ -1442,7 +1609,6 @@ class Router:
     def _release_offer(self, offer: Offer) -> None:
         """Close an offer that was not accepted; the agent's capacity is given back (the
         caller refreshes the agent)."""
-        offer.open = False
         del self._offers[offer.offer_id]
         agent = offer.seat.agent
         del agent.offers[offer.offer_id]
@@ -1585,6 +1751,8 @@ class Router:
         queue.waiting_count += 1
         self._dirty.add(queue)
         if queue.waiting_count == 1:
+            for index in queue.indexes:
+                index.waiting = True
             bucket = self._by_priority.get(queue.priority)
             if bucket is None:
                 bucket = self._by_priority[queue.priority] = {}
@@ -1595,6 +1763,8 @@ class Router:
         queue.waiting_count -= 1
         self._dirty.add(queue)
         if queue.waiting_count == 0:
+            for index in queue.indexes:
+                index.waiting = False
             del self._by_priority[queue.priority][queue.queue_id]
 
     def _ordered_waiting(self, queue: QueueState) -> list[Contact]:
@@ -1645,10 +1815,10 @@ class Router:
     def _estimate(self, queue: QueueState, position: int, level: int) -> float | None:
         if queue.uses_levels:
             able = sum(queue.staffed[level:])
-            idle = sum(index.live for index in queue.idle[level:])
+            idle = sum(index.live for index in queue.levels[level:])
         else:
             able = queue.staffed[0]
-            idle = queue.idle[0].live
+            idle = queue.levels[0].live
         return estimate_wait(position, able, idle, queue.average_handle_time())
 
     def _update_estimates(self, now: float, events: list[Event]) -> None:
@@ -1657,8 +1827,18 @@ class Router:
         for queue in sorted(dirty, key=lambda q: q.queue_id):
             if not queue.waiting_count:
                 continue
+            if queue.uses_levels:
+                able = idle = 0
+                aht = 0.0
+            else:  # the same for every contact: _estimate's inputs, computed once
+                able = queue.staffed[0]
+                idle = queue.levels[0].live
+                aht = queue.average_handle_time()
             for position, c in enumerate(self._ordered_waiting(queue), 1):
-                est = self._estimate(queue, position, c.req_level)
+                if queue.uses_levels:
+                    est = self._estimate(queue, position, c.req_level)
+                else:
+                    est = estimate_wait(position, able, idle, aht)
                 old = c.estimated_wait
                 if (est is None) != (old is None) or (
                     est is not None and old is not None and abs(est - old) >= EW_MIN_CHANGE
@@ -1672,8 +1852,8 @@ class Router:
 
     def _agents_available(self, queue: QueueState, level: int) -> int:
         if queue.uses_levels:
-            return sum(index.live for index in queue.idle[level:])
-        return queue.idle[0].live
+            return sum(index.live for index in queue.levels[level:])
+        return queue.levels[0].live
 
     def _consider_callback(self, c: Contact, now: float, events: list[Event]) -> None:
         queue = c.queue
@@ -1717,23 +1897,72 @@ class Router:
         self._callback_queues = {q for q in self._callback_queues if q.callback_candidates}
 
 
+def _seat_of(entry: IdleEntry, queue: QueueState) -> Seat:
+    """The seat of an idle entry of ``queue``'s (its holder, or its agent's seat there)."""
+    holder = entry[4]
+    if type(holder) is Seat:
+        return holder
+    assert isinstance(holder, AgentState)
+    return holder.seats[queue.queue_id]
+
+
+def _seats_changed(agent: AgentState) -> None:
+    """Recompute the agent's tuples derived from ``seats``."""
+    seats = tuple(agent.seats.values())
+    agent.seat_list = seats
+    agent.seat_indexes = tuple(seat.index for seat in seats)
+    agent.shared_seats = tuple(seat for seat in seats if seat.shared)
+    agent.other_seats = tuple(seat for seat in seats if not seat.shared)
+    _staffed_changed(agent)
+
+
+def _staffed_changed(agent: AgentState) -> None:
+    """Recompute the agent's tuple derived from their shared seats' ``staffed`` flags."""
+    seats = agent.staffed_seats = tuple(seat for seat in agent.shared_seats if seat.staffed)
+    agent.shared_staffed = tuple(seat.index for seat in seats)
+
+
+def _entry(holder: Seat | AgentState) -> IdleEntry:
+    """The live entry of a holder in a fifo."""
+    entry = holder.entry
+    assert entry is not None
+    return entry
+
+
+def _add(
+    index: IdleIndex, holder: Seat | AgentState, seat: Seat, entry: IdleEntry, fifo_ok: bool
+) -> bool:
+    """Put the holder's new live entry (of ``seat``) into the index (it has none there): at
+    the end of the fifo if larger than its last entry (and ``fifo_ok``), else into the
+    heap (then True)."""
+    if fifo_ok and (not index or _entry(next(reversed(index))) < entry):
+        index[holder] = seat
+        return False
+    heap = index.heap
+    heappush(heap, entry)
+    heap_live = index.heap_live = index.heap_live + 1
+    if len(heap) > 2 * heap_live + VOID_SLACK:
+        index.compact()
+    return True
+
+
+def _remove(index: IdleIndex, holder: Seat | AgentState) -> None:
+    """Take the holder's live entry out of the index (the caller voids it)."""
+    if index.pop(holder, None) is None:
+        index.heap_live -= 1  # in the heap: void once the holder's entry changes
+
+
 def _flush(index: IdleIndex) -> None:
     """Move the fifo's entries into the heap (for the paths that walk the idle agents in
     order: exclusions, dispatch)."""
-    fifo = index.fifo
-    if fifo:
+    if index:
         heap = index.heap
-        for seat, entry in fifo.items():
-            seat.in_fifo = False
-            heappush(heap, entry)
-        fifo.clear()
-
-
-def _compact(heap: list[IdleEntry]) -> None:
-    """Drop the void entries of an idle heap (cheaper than popping them one by one;
-    amortized O(1) per void entry: done only when they outnumber the live ones)."""
-    heap[:] = [e for e in heap if e[4].token == e[3]]
-    heapify(heap)
+        for holder in index:
+            heappush(heap, _entry(holder))
+            if type(holder) is AgentState:
+                holder.shared_heaped = True
+        index.heap_live += len(index)
+        index.clear()
 
 
 def config_to_dict(config: QueueConfig) -> dict[str, Any]:
