@@ -123,6 +123,7 @@ class InboundCall:
             raise CallerGone
 
     async def _answer(self) -> None:
+        self._check_caller()  # cancelled while the plan was looked up
         media = self.voice.media
         offer = self.leg.invite.request.body
         try:

@@ -238,10 +238,16 @@ class VoiceService:
         if self._media is None or not self._media.running or self._acd is None:
             leg.reject(503, "Voice is not running")
             return
+        # Known at once: a CANCEL may arrive while the plan is looked up.
+        self.legs[leg.call_id] = leg
         async with unit_of_work(self._session_factory, self._publish) as session:
             found = await call_plans.plan_for_number(session=session, number=number)
             if found is None:
                 leg.reject(404, f"No call plan answers {number}"[:80])
+                self.legs.pop(leg.call_id, None)
+                return
+            if transaction.cancelled:
+                self.legs.pop(leg.call_id, None)
                 return
             plan, graph = found
             append_event(
@@ -255,7 +261,6 @@ class VoiceService:
                 occurred_at=self._now(),
             )
         call = InboundCall(self, leg, number, graph)
-        self.legs[leg.call_id] = leg
         self.calls[leg.call_id] = call
         self._by_media_leg[call.media_leg] = call
         leg.ring()
