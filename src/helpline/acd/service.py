@@ -172,8 +172,12 @@ class AcdService:
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
+        # Cancelling a task in the middle of a database call leaves its SQLite connection
+        # half-closed (aiosqlite's close then never returns); every command holds the lock
+        # while it touches storage, so holding it here means none is in flight.
+        async with self._lock:
+            for task in self._tasks:
+                task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task

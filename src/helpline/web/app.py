@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -60,6 +62,9 @@ from helpline.web.middleware import BodySizeLimit, RequestLocale, SecurityHeader
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 API_PREFIX = "/api/v1"
+ENGINE_DISPOSE_TIMEOUT = 10.0
+
+log = logging.getLogger(__name__)
 
 WEBSOCKET_CLIENTS = Gauge("helpline_websocket_subscribers", "Clients subscribed to live events")
 
@@ -169,7 +174,12 @@ def create_app(settings: Settings) -> FastAPI:
             if voice is not None:
                 await voice.stop()
             await acd.stop()
-            await engine.dispose()
+            try:
+                # A connection whose driver thread has gone would otherwise hold the
+                # shutdown forever; its resources are the process's to reclaim.
+                await asyncio.wait_for(engine.dispose(), ENGINE_DISPOSE_TIMEOUT)
+            except TimeoutError:
+                log.warning("closing the database connections took too long; exiting anyway")
 
     app = FastAPI(
         title="Helpline",

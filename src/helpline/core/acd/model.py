@@ -81,8 +81,9 @@ class CancelReason(StrEnum):
 MAX_PROFICIENCY = 5
 LEVELS = MAX_PROFICIENCY + 1  # proficiency levels 0 (lacks a skill) .. 5
 HANDLE_WINDOW = 50  # handle times in a queue's average
-VOID_SLACK = 4  # idle heaps: void entries tolerated beyond the live ones (kept small:
-# every push and pop compares entries along a path of the heap, each a cache miss)
+# idle heaps: void entries tolerated beyond the live ones (few: a push or a pop compares
+# entries along a path of the heap, and each is a cache miss)
+VOID_SLACK = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +213,7 @@ class AgentConfig:
 #
 # Slotted plain classes rather than dataclasses: they are created and mutated on the hot
 # path. Lazy deletion: a waiting-heap entry is valid only while the token stored in it equals
-# its contact's current token; an idle-index entry only while it is its seat's ``entry``.
+# its contact's current token; an idle-heap entry only while it is its holder's ``entry``.
 
 
 class QueueState:
@@ -334,20 +335,19 @@ IdleEntry = tuple[float, float, int, int, "Seat | AgentState"]
 IdleViewEntry = tuple[float, float, int, int, "Seat | None"]  # an entry as IdleView yields it
 
 
-class IdleIndex(dict["Seat | AgentState", "Seat"]):
+class IdleIndex(dict["Seat | AgentState", IdleEntry]):
     """The idle agents of one queue at one agent level, ordered by the entry ``(key0,
     key1, agent seq)`` (see :func:`~helpline.core.acd.strategies.idle_key`); smallest
     first. An entry's *holder* is the seat, or, in a ``longest idle`` voice queue, the
     agent: one entry shared by all such queues of the agent (see :class:`AgentState`).
     Two parts:
 
-    * the index itself, a dict holder -> seat (the *fifo*; the entry is the holder's
-      ``entry``): the entries added in increasing order (an entry goes there only if
-      larger than its last one), so the first one is the smallest, and an entry is
-      removed by deleting it: O(1), nothing left behind. With ``longest idle`` an agent
-      becomes idle at ``now``, which never goes back: nearly every entry goes here. (A
-      dict subclass rather than a dict attribute: one object fewer to reach on the hot
-      path.)
+    * the index itself, a dict holder -> entry (the *fifo*): the entries added in
+      increasing order (an entry goes there only if larger than its last one), so the
+      first one is the smallest, and an entry is removed by deleting it: O(1), nothing
+      left behind. With ``longest idle`` an agent becomes idle at ``now``, which never
+      goes back: nearly every entry goes here. (A dict subclass rather than a dict
+      attribute: one object fewer to reach on the hot path.)
     * ``heap``: the entries that came out of order, a heap with lazy deletion: an entry is
       live while it is its holder's ``entry``, void otherwise; ``heap_live`` live ones.
       Compacted when void entries outnumber the live ones.
@@ -366,6 +366,11 @@ class IdleIndex(dict["Seat | AgentState", "Seat"]):
         # the queue has waiting contacts (a copy of ``queue.waiting_count > 0``, so that a
         # seat leaving or joining the index need not touch the queue)
         self.waiting = False
+
+    # an index is equal only to itself (not to another with the same entries)
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__  # type: ignore[assignment]
 
     @property
     def live(self) -> int:
@@ -400,16 +405,19 @@ class IdleView:
             else:
                 assert isinstance(holder, Seat)
                 yield k0, k1, seq, tok, holder
-        for holder, seat in index.items():  # live: the holder's entry
-            entry = holder.entry
-            assert entry is not None
-            yield entry[0], entry[1], entry[2], entry[3], seat
+        for holder, (k0, k1, seq, tok, _) in index.items():
+            if type(holder) is AgentState:
+                yield k0, k1, seq, tok, holder.seats.get(index.queue.queue_id)
+            else:
+                assert isinstance(holder, Seat)
+                yield k0, k1, seq, tok, holder
 
     def __len__(self) -> int:
         return len(self.index.heap) + len(self.index)
 
 
-_NO_INDEX = IdleIndex(None)  # type: ignore[arg-type]  # the unused levels of the queues without skills: always empty
+# the unused levels of the queues without skills: always empty
+_NO_INDEX = IdleIndex(None)  # type: ignore[arg-type]
 
 
 class Seat:
@@ -449,9 +457,7 @@ class Seat:
         self.level = level
         self.index = queue.levels[level]  # where the seat is while idle
         self.kind = queue.key_kind  # copies of the queue's settings, read on the hot path
-        # its entries may go to the fifo: they mostly come in key order (longest idle);
-        # with round robin or fewest today they rarely do, so they go to the heap at once
-        self.fifo_ok = queue.simple and queue.key_kind <= 1
+        self.fifo_ok = queue.simple  # its entries may go to the fifo (if in key order)
         self.is_chat = queue.is_chat
         self.shared = queue.shared
         self.paused = False
@@ -493,9 +499,10 @@ class Seat:
 
 class AgentState:
     """An agent. The seats of ``longest idle`` voice queues (``shared`` seats) share one
-    idle entry, ``entry`` (key ``(idle_since, 0)`` in all of them), live in the indexes
-    ``shared_idle``: the agent leaves them all (a voice offer) and comes back without
-    touching the seats (deleting from, and adding to, each fifo in one C-level pass)."""
+    idle entry, ``entry`` (key ``(idle_since, 0)`` in all of them, the agent its holder),
+    live in the indexes ``shared_idle`` (in their fifos, unless ``shared_heaped``: then
+    in the heap of some): the agent leaves them all (a voice offer) and comes back
+    without touching the seats."""
 
     __slots__ = (
         "agent_id",
@@ -524,7 +531,6 @@ class AgentState:
         "shared_seats",
         "shared_staffed",
         "skills",
-        "staffed_seats",
         "status",
         "status_reason",
         "status_since",
@@ -550,8 +556,7 @@ class AgentState:
         self.seat_indexes: tuple[IdleIndex, ...] = ()  # the indexes of ``seat_list``
         self.shared_seats: tuple[Seat, ...] = ()
         self.other_seats: tuple[Seat, ...] = ()
-        self.staffed_seats: tuple[Seat, ...] = ()  # the staffed shared seats
-        self.shared_staffed: tuple[IdleIndex, ...] = ()  # their indexes
+        self.shared_staffed: tuple[IdleIndex, ...] = ()  # indexes of staffed shared seats
         self.entry: IdleEntry | None = None  # the shared idle entry
         self.shared_idle: tuple[IdleIndex, ...] = ()  # where ``entry`` is live
         self.shared_heaped = False  # ``entry`` is in the heap (not the fifo) of some index

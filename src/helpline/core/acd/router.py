@@ -15,7 +15,10 @@ Hot-path indexes (see DESIGN §2):
 * per queue and per agent level, the idle agents ordered by the queue's strategy
   (:class:`~helpline.core.acd.model.IdleIndex`): an insertion-ordered dict for the agents
   that became idle in key order (with ``longest idle``, nearly all: removed in O(1),
-  nothing left behind) and a heap with lazy deletion (``Seat.token``) for the others;
+  nothing left behind) and a heap with lazy deletion for the others. In the voice
+  queues with ``longest idle`` the entry is the agent's, one for all of them
+  (:class:`~helpline.core.acd.model.AgentState`): an agent who becomes free is added to
+  each and, offered a call, taken out of each, without touching their seats;
 * per queue and per required level, a heap of waiting contacts keyed by
   ``(queued_at, seq)`` (FIFO; a contact put back keeps its place), lazy deletion too;
 * the queues that have waiting contacts, grouped by priority (for :meth:`dispatch`);
@@ -33,6 +36,7 @@ from bisect import insort
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from heapq import heapify, heappop, heappush
+from operator import attrgetter
 from typing import Any
 
 from helpline.core.acd import states as st
@@ -71,6 +75,7 @@ from helpline.core.acd.events import (
     WrapUpStarted,
 )
 from helpline.core.acd.model import (
+    HANDLE_WINDOW,
     LEVELS,
     VOID_SLACK,
     AgentConfig,
@@ -110,6 +115,7 @@ _T_WIDEN = 3
 _T_RETRY = 4
 
 _NEG_INF = float("-inf")
+_QUEUE_ID = attrgetter("queue_id")
 _LEVEL0 = (0,)
 _COMPACT_MIN = 64  # waiting heaps: compact when this big and mostly void
 
@@ -389,16 +395,8 @@ class Router:
         queue = self._queues.get(contact.queue_id)
         if queue is None:
             raise UnknownQueueError(contact.queue_id)
-        self._seq += 1
-        c = Contact(
-            contact_id,
-            contact.kind,
-            queue,
-            contact.caller_id,
-            now,
-            self._seq,
-            st.QUEUED,
-        )
+        seq = self._seq = self._seq + 1
+        c = Contact(contact_id, contact.kind, queue, contact.caller_id, now, seq, _QUEUED)
         contacts[contact_id] = c
         queue.contacts[contact_id] = c
         position = queue.waiting_count + 1
@@ -445,8 +443,9 @@ class Router:
         offers.remove(offer)
         contact_id = c.contact_id
         events: list[Event] = []
-        freed: list[AgentState] = []
+        freed: list[AgentState] | None = None
         if offers:  # ring all: the other offers are withdrawn
+            freed = []
             for other in list(offers):
                 self._release_offer(other)
                 events.append(
@@ -487,8 +486,9 @@ class Router:
                 agent.status = _BUSY
                 agent.status_reason = None
                 agent.status_since = now
-        for other_agent in freed:
-            self._after_agent_change(other_agent, now, events)
+        if freed:
+            for other_agent in freed:
+                self._after_agent_change(other_agent, now, events)
         return events
 
     def decline(self, offer_id: int, now: float) -> list[Event]:
@@ -544,7 +544,15 @@ class Router:
             agent.voice_work -= 1
         if not agent.voice_work and not agent.chat_work:
             agent.idle_since = now
-        queue.add_handle_time(handle)
+        times = queue.handle_times  # queue.add_handle_time(handle), inlined
+        if len(times) == HANDLE_WINDOW:
+            pos = queue.handle_pos
+            queue.handle_sum -= times[pos]
+            times[pos] = handle
+            queue.handle_pos = (pos + 1) % HANDLE_WINDOW
+        else:
+            times.append(handle)
+        queue.handle_sum += handle
         if queue.waiting_count:
             self._dirty.add(queue)
         del self._contacts[contact_id]
@@ -1091,7 +1099,7 @@ class Router:
         dirty = self._dirty
         any_idle = False
         staffed_changed = False
-        shared: list[Seat] = []  # the shared seats to be idle in
+        shared: list[IdleIndex] = []  # the indexes of the shared seats to be idle in
         for seat in agent.seat_list:
             queue = seat.queue
             staffed = ready and not seat.paused
@@ -1103,7 +1111,7 @@ class Router:
                     dirty.add(queue)
             if seat.shared:  # voice: idle only when free
                 if staffed and mode == 1:
-                    shared.append(seat)
+                    shared.append(seat.index)
                     if queue.waiting_count:
                         any_idle = True
                 continue
@@ -1151,24 +1159,18 @@ class Router:
                 _remove(index, seat)
             entry: IdleEntry = (k0, k1, seq, tok, seat)
             seat.entry = entry  # the seat's previous entry (if any) is void
-            _add(index, seat, seat, entry, seat.fifo_ok)
+            _add(index, seat, entry, seat.fifo_ok)
         if staffed_changed:
             _staffed_changed(agent)
-        indexes = tuple(seat.index for seat in shared)
+        indexes = tuple(shared)
         current = agent.entry
         if indexes != agent.shared_idle or (current is not None and current[0] != idle_since):
-            self._share(agent, indexes, tuple(shared), tok)
+            self._share(agent, indexes, tok)
         return any_idle
 
-    def _share(
-        self,
-        agent: AgentState,
-        indexes: tuple[IdleIndex, ...],
-        seats: tuple[Seat, ...],
-        tok: int,
-    ) -> None:
-        """Make the agent idle in the ``indexes`` of their shared ``seats`` (only there): a
-        new shared entry, added to each (the previous one is void)."""
+    def _share(self, agent: AgentState, indexes: tuple[IdleIndex, ...], tok: int) -> None:
+        """Make the agent idle in the ``indexes`` of their shared seats (only there): a new
+        shared entry, added to each (the previous one is void)."""
         dirty = self._dirty
         if agent.entry is not None:
             for index in agent.shared_idle:
@@ -1185,10 +1187,10 @@ class Router:
         agent.entry = entry
         agent.shared_idle = indexes
         heaped = False
-        for index, seat in zip(indexes, seats, strict=True):
+        for index in indexes:
             if index.waiting:
                 dirty.add(index.queue)
-            if _add(index, agent, seat, entry, True):
+            if _add(index, agent, entry, True):
                 heaped = True
         agent.shared_heaped = heaped
         if idle_since > self._fifo_k0:
@@ -1214,14 +1216,14 @@ class Router:
                 entry: IdleEntry = (idle_since, 0.0, seq, tok, agent)
                 agent.entry = entry
                 agent.shared_idle = indexes
-                for index, seat in zip(indexes, agent.staffed_seats, strict=True):
-                    index[agent] = seat
+                for index in indexes:
+                    index[agent] = entry  # (the entry, one object for all: no seat touched)
                 agent.shared_heaped = False
                 self._fifo_k0 = idle_since
             else:
-                self._share(agent, indexes, agent.staffed_seats, tok)
+                self._share(agent, indexes, tok)
         elif indexes != agent.shared_idle or current[0] != idle_since:
-            self._share(agent, indexes, agent.staffed_seats, tok)
+            self._share(agent, indexes, tok)
         for seat in agent.other_seats:
             if seat.paused:
                 if seat.staffed:
@@ -1255,8 +1257,8 @@ class Router:
                 _remove(index, seat)
             entry = (k0, k1, seq, tok, seat)
             seat.entry = entry
-            if seat.fifo_ok and (not index or _entry(next(reversed(index))) < entry):
-                index[seat] = seat
+            if seat.fifo_ok and (not index or next(reversed(index.values())) < entry):
+                index[seat] = entry
                 continue
             heap = index.heap
             heappush(heap, entry)
@@ -1269,7 +1271,7 @@ class Router:
         queue = seat.queue
         if seat.shared:
             if seat.index in agent.shared_idle:
-                self._share(agent, (), (), 0)  # out of all: the caller's refresh puts it back
+                self._share(agent, (), 0)  # out of all: the caller's refresh puts it back
         elif seat.entry is not None:
             _remove(seat.index, seat)
             seat.entry = None
@@ -1326,15 +1328,18 @@ class Router:
         best_seat: Seat | None = None
         best_priority = 0
         shared_idle = agent.shared_idle
-        for seat in agent.seat_list:
+        # (the index's flag first: no seat touched in the queues where nobody waits)
+        seats = agent.seat_list
+        for i, index in enumerate(agent.seat_indexes):
+            if not index.waiting:
+                continue
+            seat = seats[i]
             if any_staffed:
                 if not seat.staffed:
                     continue
-            elif not (seat.index in shared_idle if seat.shared else seat.entry is not None):
+            elif not (index in shared_idle if seat.shared else seat.entry is not None):
                 continue
             queue = seat.queue
-            if not queue.waiting_count:
-                continue
             head = self._head(queue, seat.level, agent_id, now)
             if head is None:
                 continue
@@ -1353,7 +1358,8 @@ class Router:
     def _agent_freed(self, agent: AgentState, now: float, events: list[Event]) -> None:
         """The agent's work ended (presence unchanged). If they are now free and a
         contact waits for them, offer it straight away, without a round trip through the
-        idle heaps (which would leave a stale entry in each of their queues)."""
+        idle indexes; if none waits in any of their queues (the common case), only put
+        them back into the indexes (:meth:`_refresh_free`)."""
         if agent.presence is not _P_READY or agent.voice_work or agent.chat_work:
             self._update_status(agent, now, events)
         else:
@@ -1439,7 +1445,7 @@ class Router:
         levels: Iterable[int] = range(LEVELS - 1, -1, -1) if queue.uses_levels else _LEVEL0
         while queue.waiting_count:
             entry: IdleEntry | None = None
-            heap = []
+            heap: list[IdleEntry] = []
             for lvl in levels:
                 index = queue.levels[lvl]
                 _flush(index)  # a refresh during an offer may have added to it
@@ -1484,7 +1490,7 @@ class Router:
                         index.compact()  # mostly void: cheaper than popping them one by one
                     else:
                         heappop(heap)
-                if not index or top < _entry(next(iter(index))):
+                if not index or top < next(iter(index.values())):
                     if not queue.is_chat:
                         # the voice offer voids it (and counts it out of ``heap_live``)
                         heappop(heap)
@@ -1493,7 +1499,10 @@ class Router:
             elif not index:
                 return False
             # the offer takes it out of the fifo (or, for a chat, may leave it there)
-            self._make_offer(c, next(iter(index.values())), now, events)
+            holder: Any = next(iter(index))
+            if queue.shared:
+                holder = holder.seats[queue.queue_id]
+            self._make_offer(c, holder, now, events)
             return True
         if excluded is not None:
             for agent_id, until in list(excluded.items()):
@@ -1561,8 +1570,8 @@ class Router:
             agent.chat_work += 1
             agent.chats_by_queue[queue.queue_id] = agent.chats_by_queue.get(queue.queue_id, 0) + 1
         else:
-            agent.voice_work += 1
-            if agent.voice_work == 1:  # voice is exclusive: idle nowhere
+            voice_work = agent.voice_work = agent.voice_work + 1
+            if voice_work == 1:  # voice is exclusive: idle nowhere
                 dirty = self._dirty
                 if agent.entry is not None:  # out of every shared index
                     agent.entry = None  # void where it is in a heap
@@ -1824,29 +1833,39 @@ class Router:
     def _update_estimates(self, now: float, events: list[Event]) -> None:
         dirty = self._dirty
         self._dirty = set()
-        for queue in sorted(dirty, key=lambda q: q.queue_id):
+        for queue in sorted(dirty, key=_QUEUE_ID):
             if not queue.waiting_count:
                 continue
-            if queue.uses_levels:
+            queue_id = queue.queue_id
+            uses_levels = queue.uses_levels
+            if uses_levels:
+                contacts = self._ordered_waiting(queue)
                 able = idle = 0
                 aht = 0.0
-            else:  # the same for every contact: _estimate's inputs, computed once
+            else:
+                # every contact has the same inputs but its position: _estimate and
+                # estimate_wait, inlined below
+                entries = [e for e in queue.waiting[0] if e[3].wait_token == e[2]]
+                entries.sort()
+                contacts = [e[3] for e in entries]
                 able = queue.staffed[0]
                 idle = queue.levels[0].live
                 aht = queue.average_handle_time()
-            for position, c in enumerate(self._ordered_waiting(queue), 1):
-                if queue.uses_levels:
+            for position, c in enumerate(contacts, 1):
+                est: float | None
+                if uses_levels:
                     est = self._estimate(queue, position, c.req_level)
+                elif able <= 0:
+                    est = None
                 else:
-                    est = estimate_wait(position, able, idle, aht)
+                    ahead = position - idle
+                    est = 0.0 if ahead <= 0 else ahead * aht / able
                 old = c.estimated_wait
                 if (est is None) != (old is None) or (
                     est is not None and old is not None and abs(est - old) >= EW_MIN_CHANGE
                 ):
                     c.estimated_wait = est
-                    events.append(
-                        EstimatedWaitUpdated(now, c.contact_id, queue.queue_id, position, est)
-                    )
+                    events.append(EstimatedWaitUpdated(now, c.contact_id, queue_id, position, est))
 
     # ------------------------------------------------------------------ internals: callbacks
 
@@ -1918,25 +1937,15 @@ def _seats_changed(agent: AgentState) -> None:
 
 def _staffed_changed(agent: AgentState) -> None:
     """Recompute the agent's tuple derived from their shared seats' ``staffed`` flags."""
-    seats = agent.staffed_seats = tuple(seat for seat in agent.shared_seats if seat.staffed)
-    agent.shared_staffed = tuple(seat.index for seat in seats)
+    agent.shared_staffed = tuple(seat.index for seat in agent.shared_seats if seat.staffed)
 
 
-def _entry(holder: Seat | AgentState) -> IdleEntry:
-    """The live entry of a holder in a fifo."""
-    entry = holder.entry
-    assert entry is not None
-    return entry
-
-
-def _add(
-    index: IdleIndex, holder: Seat | AgentState, seat: Seat, entry: IdleEntry, fifo_ok: bool
-) -> bool:
-    """Put the holder's new live entry (of ``seat``) into the index (it has none there): at
-    the end of the fifo if larger than its last entry (and ``fifo_ok``), else into the
-    heap (then True)."""
-    if fifo_ok and (not index or _entry(next(reversed(index))) < entry):
-        index[holder] = seat
+def _add(index: IdleIndex, holder: Seat | AgentState, entry: IdleEntry, fifo_ok: bool) -> bool:
+    """Put the holder's new live entry into the index (it has none there): at the end of
+    the fifo if larger than its last entry (and ``fifo_ok``), else into the heap (then
+    True)."""
+    if fifo_ok and (not index or next(reversed(index.values())) < entry):
+        index[holder] = entry
         return False
     heap = index.heap
     heappush(heap, entry)
@@ -1957,8 +1966,8 @@ def _flush(index: IdleIndex) -> None:
     order: exclusions, dispatch)."""
     if index:
         heap = index.heap
-        for holder in index:
-            heappush(heap, _entry(holder))
+        for holder, entry in index.items():
+            heappush(heap, entry)
             if type(holder) is AgentState:
                 holder.shared_heaped = True
         index.heap_live += len(index)
