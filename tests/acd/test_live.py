@@ -284,3 +284,37 @@ def test_leaving_the_last_queue_logs_the_agent_out(helpline: Helpline, admin: An
     assert me["queues"] == []
     again = agent.post("/api/v1/acd/me/login", json={}).json()
     assert again["status"] == "ready"
+
+
+def test_the_router_follows_configuration_after_falling_behind_the_bus(
+    helpline: Helpline, admin: Any
+) -> None:
+    from datetime import UTC, datetime
+
+    from helpline.realtime.bus import DEFAULT_SUBSCRIBER_BACKLOG
+    from helpline.storage.eventlog import StoredEvent
+
+    flood = [
+        StoredEvent(seq, "test.flood", {}, datetime.now(UTC), None)
+        for seq in range(DEFAULT_SUBSCRIBER_BACKLOG + 1)
+    ]
+
+    async def publish() -> None:
+        await helpline.app.state.bus.publish(flood)  # more than the router's backlog at once
+
+    helpline.client.portal.call(publish)  # type: ignore[union-attr]
+    ann = helpline.create_user("ann", "agent", lines=("201",))
+    queue_with_agents(helpline, admin, ann)  # waits until the router sees the new queue
+
+
+def test_stopping_as_the_timers_wake_up_does_not_hang(helpline: Helpline) -> None:
+    import asyncio
+
+    acd = helpline.app.state.acd
+
+    async def stop_as_it_wakes() -> None:
+        acd._wake.set()  # the timer loop is woken in the same loop iteration as it is cancelled
+        await asyncio.wait_for(acd.stop(), 10)  # a bound on a hang, not a timing check
+
+    helpline.client.portal.call(stop_as_it_wakes)  # type: ignore[union-attr]
+    assert acd._tasks == []

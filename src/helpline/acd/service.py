@@ -55,7 +55,7 @@ from helpline.core.acd.model import (
 from helpline.core.acd.router import Router, config_to_dict
 from helpline.core.permissions import Permission, Role
 from helpline.queues import repository as queue_repository
-from helpline.realtime.bus import EventBus
+from helpline.realtime.bus import EventBus, SubscriptionLost
 from helpline.skills import service as skills_service
 from helpline.skills.schemas import SkillRequirement
 from helpline.storage.eventlog import (
@@ -358,17 +358,26 @@ class AcdService:
 
     async def _follow_configuration(self) -> None:
         """Apply configuration changes (queues, teams, agents, skills) as they commit."""
-        with self._bus.subscribe() as subscription:
-            while True:
-                event = await subscription.get()
-                if event.type not in CONFIG_EVENT_TYPES:
-                    continue
-                for extra in subscription.drain():
-                    del extra  # one reload covers a burst of changes
+        while True:
+            with self._bus.subscribe() as subscription:
                 try:
-                    await self.reload_configuration()
-                except Exception:  # the listener must survive a bad reload
-                    log.exception("reloading the ACD configuration failed")
+                    while True:
+                        event = await subscription.get()
+                        if event.type not in CONFIG_EVENT_TYPES:
+                            continue
+                        for extra in subscription.drain():
+                            del extra  # one reload covers a burst of changes
+                        await self._reload_logged()
+                except SubscriptionLost:
+                    # Fell behind a burst of events: some change may be among the lost.
+                    log.warning("the ACD missed configuration events: reloading all of it")
+            await self._reload_logged()
+
+    async def _reload_logged(self) -> None:
+        try:
+            await self.reload_configuration()
+        except Exception:  # the listener must survive a bad reload
+            log.exception("reloading the ACD configuration failed")
 
     async def reload_configuration(self) -> None:
         async with self._lock:
@@ -592,8 +601,11 @@ class AcdService:
             now = self._now()
             delay = MAX_TIMER_SLEEP if due is None else min(max(due - now, 0.01), MAX_TIMER_SLEEP)
             self._wake.clear()
+            # asyncio.timeout rather than wait_for: on 3.11, wait_for swallows a cancellation
+            # that arrives as the wake-up does, and stop() would wait forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+                async with asyncio.timeout(delay):
+                    await self._wake.wait()
             try:
                 await self._run(self._tick, actor_id=None)
             except Exception:  # a failed tick is retried at the next one

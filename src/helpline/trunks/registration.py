@@ -366,7 +366,8 @@ class TrunkRegistrar:
             else:
                 self._sync(wanted)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.reload_seconds)
+                async with asyncio.timeout(self.reload_seconds):
+                    await self._wake.wait()
 
     def _sync(self, wanted: dict[int, TrunkSettings]) -> None:
         for trunk_id, (settings, task) in list(self._keepers.items()):

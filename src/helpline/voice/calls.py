@@ -293,7 +293,8 @@ class InboundCall:
                 # A key pressed during the prompt counts (callers who know the menu skip it).
                 await self._wait_ended_or(getter, done)
                 if not getter.done():
-                    await asyncio.wait_for(self._wait_ended_or(getter), node.timeout_seconds)
+                    async with asyncio.timeout(node.timeout_seconds):
+                        await self._wait_ended_or(getter)
             except TimeoutError:
                 pass
             finally:
@@ -369,7 +370,8 @@ class InboundCall:
             event_getter = asyncio.ensure_future(self.acd_events.get())
             digit_getter = asyncio.ensure_future(self.digits.get())
             try:
-                await asyncio.wait_for(self._wait_ended_or(event_getter, digit_getter), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._wait_ended_or(event_getter, digit_getter)
             except TimeoutError:
                 event_getter.cancel()
                 digit_getter.cancel()
@@ -581,7 +583,8 @@ class InboundCall:
         try:
             digit = asyncio.ensure_future(self._until_hash())
             try:
-                await asyncio.wait_for(self._wait_ended_or(digit), node.max_seconds)
+                async with asyncio.timeout(node.max_seconds):
+                    await self._wait_ended_or(digit)
             except (TimeoutError, CallerGone):
                 pass
             finally:

@@ -245,7 +245,8 @@ class InboundLeg(CallLeg):
         reliable = self.peer.transport != "UDP"
         while waited < 64 * timers.t1:
             try:
-                await asyncio.wait_for(self._ack.wait(), interval)
+                async with asyncio.timeout(interval):
+                    await self._ack.wait()
                 return
             except TimeoutError:
                 waited += interval
