@@ -1144,7 +1144,10 @@ def missing_tools() -> list[str]:
     return missing
 
 
-def run(sizes: Sizes, workdir: Path) -> int:
+PARTS = ("baseline", "answered", "bridged", "media")
+
+
+def run(sizes: Sizes, workdir: Path, parts: Sequence[str] = PARTS) -> int:
     children = Children()
     sipp_binary = shutil.which("sipp")
     assert sipp_binary is not None
@@ -1153,10 +1156,13 @@ def run(sizes: Sizes, workdir: Path) -> int:
     print(f"SIP benchmark on {HOST}, {os.cpu_count()} cores, load average {load_average()}")
     print(f"  work files in {workdir}")
     try:
-        print("\n1/4 Baseline: Kamailio forwarding calls statelessly to a sipp UAS")
-        baseline_steps = run_baseline(sipp, children, workdir, sizes)
-        baseline = best(baseline_steps)
-        print(f"  Kamailio: {baseline} calls/s forwarded cleanly")
+        baseline = answered = bridged = 0
+        concurrent: list[Concurrent] = []
+        if "baseline" in parts:
+            print("\n1/4 Baseline: Kamailio forwarding calls statelessly to a sipp UAS")
+            baseline_steps = run_baseline(sipp, children, workdir, sizes)
+            baseline = best(baseline_steps)
+            print(f"  Kamailio: {baseline} calls/s forwarded cleanly")
 
         helpline = Helpline(children, workdir)
         setup = time.monotonic()
@@ -1201,78 +1207,80 @@ def run(sizes: Sizes, workdir: Path) -> int:
             f"{sizes.agents} agents created, ready in {time.monotonic() - setup:.1f} s"
         )
 
-        print("\n2/4 Calls answered per second (prompt, caller hangs up after 1 s)")
         target = f"{HOST}:{helpline.sip_port}"
-        answered_steps = ramp(
-            sizes.answered_rates,
-            lambda rate: sipp.step(
-                target,
-                "100",
-                rate=rate,
-                seconds=sizes.step_seconds,
-                meter_pids=helpline.pids(),
-                name=f"answered-{rate}",
-            ),
-            "CPU",
-        )
-        answered = best(answered_steps)
-        print(f"  Helpline: {answered} calls/s answered cleanly")
-        helpline.quiet()
-
-        print(f"\n3/4 Calls bridged per second ({sizes.agents} ready agents, wrap-up 0)")
-        phone_port = free_port()
-        phone = sipp.uas(port=phone_port, media_port=free_even_port(), echo=True, name="phones")
-        time.sleep(0.5)
-        lines = [(f"agent{i + 1}", str(FIRST_EXTENSION + i)) for i in range(sizes.agents)]
-        begin = time.monotonic()
-        failures = sipp.register(target, lines, phone_port)
-        print(
-            f"  registered {sizes.agents - failures}/{sizes.agents} lines to one sipp UAS in "
-            f"{time.monotonic() - begin:.1f} s"
-        )
-        begin = time.monotonic()
-        key = f"call:{support['id']}"
-        for user_id in helpline.agent_ids:  # a supervisor's login leaves the agent ready
-            helpline.post(f"/api/v1/acd/queues/{key}/agents/{user_id}/login", {})
-        per_agent = (time.monotonic() - begin) / max(1, sizes.agents)
-        ready = helpline.card(support["id"]).get("agents_ready")
-        print(
-            f"  {ready} agents logged in and ready (by a supervisor) in "
-            f"{time.monotonic() - begin:.1f} s ({1000 * per_agent:.1f} ms an agent)"
-        )
-
-        def bridged_step(rate: int) -> Step:
-            before = helpline.card(support["id"]).get("handled", 0)
-            step = sipp.step(
-                target,
-                "200",
-                rate=rate,
-                seconds=sizes.step_seconds,
-                meter_pids=helpline.pids(),
-                name=f"bridged-{rate}",
+        if "answered" in parts:
+            print("\n2/4 Calls answered per second (prompt, caller hangs up after 1 s)")
+            answered_steps = ramp(
+                sizes.answered_rates,
+                lambda rate: sipp.step(
+                    target,
+                    "100",
+                    rate=rate,
+                    seconds=sizes.step_seconds,
+                    meter_pids=helpline.pids(),
+                    name=f"answered-{rate}",
+                ),
+                "CPU",
             )
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
-                step.handled = helpline.card(support["id"]).get("handled", 0) - before
-                if step.handled >= step.successful:
-                    break
-                time.sleep(0.5)
-            return step
+            answered = best(answered_steps)
+            print(f"  Helpline: {answered} calls/s answered cleanly")
+            helpline.quiet()
 
-        bridged_steps = ramp(sizes.bridged_rates, bridged_step, "CPU")
-        bridged = best(bridged_steps)
-        print(f"  Helpline: {bridged} calls/s bridged cleanly")
-        Children.stop(phone)
-        helpline.quiet()
+        if "bridged" in parts:
+            print(f"\n3/4 Calls bridged per second ({sizes.agents} ready agents, wrap-up 0)")
+            phone_port = free_port()
+            phone = sipp.uas(port=phone_port, media_port=free_even_port(), echo=True, name="phones")
+            time.sleep(0.5)
+            lines = [(f"agent{i + 1}", str(FIRST_EXTENSION + i)) for i in range(sizes.agents)]
+            begin = time.monotonic()
+            failures = sipp.register(target, lines, phone_port)
+            print(
+                f"  registered {sizes.agents - failures}/{sizes.agents} lines to one sipp UAS in "
+                f"{time.monotonic() - begin:.1f} s"
+            )
+            begin = time.monotonic()
+            key = f"call:{support['id']}"
+            for user_id in helpline.agent_ids:  # a supervisor's login leaves the agent ready
+                helpline.post(f"/api/v1/acd/queues/{key}/agents/{user_id}/login", {})
+            per_agent = (time.monotonic() - begin) / max(1, sizes.agents)
+            ready = helpline.card(support["id"]).get("agents_ready")
+            print(
+                f"  {ready} agents logged in and ready (by a supervisor) in "
+                f"{time.monotonic() - begin:.1f} s ({1000 * per_agent:.1f} ms an agent)"
+            )
 
-        print("\n4/4 Concurrent calls with media")
-        concurrent: list[Concurrent] = []
-        for calls in sizes.concurrent:
-            for mode, service in (("hold music", "300"), ("recording", "400")):
-                result = run_concurrent(sipp, helpline, sizes, calls, mode, service)
-                concurrent.append(result)
-                print(result.describe(), flush=True)
-                helpline.quiet()
+            def bridged_step(rate: int) -> Step:
+                before = helpline.card(support["id"]).get("handled", 0)
+                step = sipp.step(
+                    target,
+                    "200",
+                    rate=rate,
+                    seconds=sizes.step_seconds,
+                    meter_pids=helpline.pids(),
+                    name=f"bridged-{rate}",
+                )
+                deadline = time.monotonic() + 20
+                while time.monotonic() < deadline:
+                    step.handled = helpline.card(support["id"]).get("handled", 0) - before
+                    if step.handled >= step.successful:
+                        break
+                    time.sleep(0.5)
+                return step
+
+            bridged_steps = ramp(sizes.bridged_rates, bridged_step, "CPU")
+            bridged = best(bridged_steps)
+            print(f"  Helpline: {bridged} calls/s bridged cleanly")
+            Children.stop(phone)
+            helpline.quiet()
+
+        if "media" in parts:
+            print("\n4/4 Concurrent calls with media")
+            for calls in sizes.concurrent:
+                for mode, service in (("hold music", "300"), ("recording", "400")):
+                    result = run_concurrent(sipp, helpline, sizes, calls, mode, service)
+                    concurrent.append(result)
+                    print(result.describe(), flush=True)
+                    helpline.quiet()
         helpline.stop()
 
         print("\nSummary")
@@ -1305,14 +1313,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tiny run (smoke test, < 60 s)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument(
+        "--only",
+        default=",".join(PARTS),
+        help=f"comma-separated parts to run, among {', '.join(PARTS)} (default: all)",
+    )
     args = parser.parse_args(argv)
+    parts = [part.strip() for part in args.only.split(",") if part.strip()]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown:
+        parser.error(f"unknown part(s) {', '.join(unknown)}; choose among {', '.join(PARTS)}")
     missing = missing_tools()
     if missing:
         print(f"error: missing {', '.join(missing)}", file=sys.stderr)
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="helpline-sip-bench-"))
     try:
-        return run(QUICK if args.quick else FULL, workdir)
+        return run(QUICK if args.quick else FULL, workdir, parts)
     finally:
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)

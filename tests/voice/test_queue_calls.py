@@ -487,3 +487,33 @@ def test_a_menu_key_chooses_the_branch(voice_call_center: Helpline, key: str, qu
     assert bool(queue_events) is queued
     # "2" plays goodbye and the plan ends: Helpline hangs up.
     assert byes == (0 if queued else 1)
+
+
+def test_calls_follow_the_numbers_an_admin_changes(voice_call_center: Helpline) -> None:
+    """The voice service keeps number -> plan in memory: a change must reach the next call."""
+    helpline = voice_call_center
+    setup = _setup(helpline)
+    admin = setup["admin"]
+    plan_id = admin.get("/api/v1/call-plans").json()[0]["id"]
+
+    def numbers(*wanted: str) -> None:
+        body = {"numbers": [{"number": n} for n in wanted]}
+        changed = admin.put(f"/api/v1/call-plans/{plan_id}/numbers", json=body)
+        assert changed.status_code == 200, changed.text
+
+    async def status_of_calls_to(*dialled: str) -> list[int]:
+        caller = Caller(helpline.app.state.voice.port)
+        statuses = []
+        try:
+            for number in dialled:
+                invite, response = await caller.call(number)
+                statuses.append(response.status)
+                if response.status == 200:
+                    await caller.hang_up(invite, response)
+        finally:
+            await caller.close()
+        return statuses
+
+    assert asyncio.run(status_of_calls_to("100", "101")) == [200, 404]
+    numbers("101")  # 100 no longer answers; 101 now does
+    assert asyncio.run(status_of_calls_to("100", "101")) == [404, 200]

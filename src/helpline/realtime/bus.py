@@ -7,11 +7,16 @@ client must register again and fetch a fresh state (as Zulip does with expired q
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable, Sequence
 
 from helpline.storage.eventlog import StoredEvent
 
 DEFAULT_SUBSCRIBER_BACKLOG = 10_000
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[Sequence[StoredEvent]], None]
 
 
 class SubscriptionLost(Exception):
@@ -62,6 +67,7 @@ class Subscription:
 class EventBus:
     def __init__(self) -> None:
         self._subscribers: set[Subscription] = set()
+        self._listeners: list[Listener] = []
 
     def subscribe(self, backlog: int = DEFAULT_SUBSCRIBER_BACKLOG) -> Subscription:
         subscription = Subscription(self, backlog)
@@ -72,8 +78,20 @@ class EventBus:
     def subscriber_count(self) -> int:
         return len(self._subscribers)
 
+    def listen(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with each batch before ``publish`` returns: for caches that
+        must not serve the old value once the request that changed it has answered.
+        Returns the function that stops listening."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
     async def publish(self, events: Iterable[StoredEvent]) -> None:
         batch = list(events)
+        for listener in list(self._listeners):
+            try:
+                listener(batch)
+            except Exception:  # one bad listener must not cost the others their events
+                log.exception("an event listener failed")
         for subscription in list(self._subscribers):
             for event in batch:
                 subscription._deliver(event)

@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from helpline.acd.service import AcdService
 from helpline.call_plans import service as call_plans
+from helpline.call_plans.models import CallPlan
+from helpline.call_plans.schemas import CallPlanGraph
 from helpline.channels.media.client import MediaEngineClient
 from helpline.channels.sip.auth import SIP_REALM, DigestServer, parse_credentials
 from helpline.channels.sip.endpoint import SipEndpoint
@@ -47,6 +49,8 @@ from helpline.errors import DomainError, NotAllowed, NotFound
 from helpline.i18n import normalize_language
 from helpline.prompts import catalog as prompt_catalog
 from helpline.prompts import service as prompts
+from helpline.realtime.bus import EventBus
+from helpline.storage.event_writer import EventWriter
 from helpline.storage.eventlog import StoredEvent, append_event
 from helpline.storage.unit_of_work import unit_of_work
 from helpline.timeutil import utcnow
@@ -63,6 +67,10 @@ log = logging.getLogger(__name__)
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO"
 EXPIRY_SWEEP_SECONDS = 30.0
+# What the calls read on every call and admins seldom change: kept in memory, forgotten
+# when one of these events says it changed.
+CACHED_CONFIGURATION_EVENTS = ("call_plan.", "prompt.", "music.")
+MAX_CACHED_UNKNOWN_NUMBERS = 10_000  # scanners dial random numbers: bound what they cost
 
 Publisher = Callable[[list[StoredEvent]], Awaitable[None]]
 
@@ -82,8 +90,16 @@ class VoiceService:
         language: str = "en",
         rtp_ports: tuple[int, int] | None = None,
         digest_algorithms: tuple[str, ...] = ("MD5",),
+        bus: EventBus | None = None,
     ) -> None:
         self._session_factory = session_factory
+        self._bus = bus
+        # None: no call plan answers the number.
+        self._plans: dict[str, tuple[CallPlan, CallPlanGraph] | None] = {}
+        self._prompt_paths: dict[tuple[str, str], Path] = {}
+        self._music_path: Path | None = None
+        self._stop_listening: Callable[[], None] | None = None
+        self.events = EventWriter(session_factory, publish)
         self._acd = acd
         self.data_dir = data_dir
         self.timezone = timezone
@@ -120,11 +136,17 @@ class VoiceService:
             await self._media.start()
         if self._acd is not None:
             self._acd.observe(self._on_acd_events)
+        self.events.start()
+        if self._bus is not None:
+            self._stop_listening = self._bus.listen(self._configuration_changed)
         self._trunk_registrar.start(self.endpoint, self._wanted_trunks)
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep_expired())
         log.info("SIP listening on %s:%d (UDP and TCP)", self.endpoint.host, self.endpoint.port)
 
     async def stop(self) -> None:
+        if self._stop_listening is not None:
+            self._stop_listening()
+            self._stop_listening = None
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -138,6 +160,7 @@ class VoiceService:
         if self._media is not None:
             await self._media.stop()
         await self.endpoint.stop()
+        await self.events.stop()  # the calls' last events (ended) are written
 
     @property
     def port(self) -> int:
@@ -240,26 +263,21 @@ class VoiceService:
             return
         # Known at once: a CANCEL may arrive while the plan is looked up.
         self.legs[leg.call_id] = leg
-        async with unit_of_work(self._session_factory, self._publish) as session:
-            found = await call_plans.plan_for_number(session=session, number=number)
-            if found is None:
-                leg.reject(404, f"No call plan answers {number}"[:80])
-                self.legs.pop(leg.call_id, None)
-                return
-            if transaction.cancelled:
-                self.legs.pop(leg.call_id, None)
-                return
-            plan, graph = found
-            append_event(
-                session,
-                CallStarted(
-                    call_id=leg.call_id,
-                    number=number,
-                    caller=leg.caller,
-                    call_plan_id=plan.id,
-                ),
-                occurred_at=self._now(),
-            )
+        found = await self._plan_for(number)
+        if found is None:
+            leg.reject(404, f"No call plan answers {number}"[:80])
+            self.legs.pop(leg.call_id, None)
+            return
+        if transaction.cancelled:
+            self.legs.pop(leg.call_id, None)
+            return
+        plan, graph = found
+        self.events.append(
+            CallStarted(
+                call_id=leg.call_id, number=number, caller=leg.caller, call_plan_id=plan.id
+            ),
+            occurred_at=self._now(),
+        )
         call = InboundCall(self, leg, number, graph)
         self.calls[leg.call_id] = call
         self._by_media_leg[call.media_leg] = call
@@ -276,15 +294,33 @@ class VoiceService:
         for leg_id, leg in list(self.legs.items()):
             if leg.state.value == "ended":
                 del self.legs[leg_id]
-        self._spawn(self._record_end(call))
+        self.events.append(
+            CallEnded(call_id=call.leg.call_id, number=call.number, outcome=call.outcome),
+            occurred_at=self._now(),
+        )
 
-    async def _record_end(self, call: InboundCall) -> None:
-        async with unit_of_work(self._session_factory, self._publish) as session:
-            append_event(
-                session,
-                CallEnded(call_id=call.leg.call_id, number=call.number, outcome=call.outcome),
-                occurred_at=self._now(),
-            )
+    # ---- configuration the calls read, cached --------------------------------------------
+
+    async def _plan_for(self, number: str) -> tuple[CallPlan, CallPlanGraph] | None:
+        try:
+            return self._plans[number]
+        except KeyError:
+            pass
+        async with self._session_factory() as session:
+            found = await call_plans.plan_for_number(session=session, number=number)
+        if found is None and len(self._plans) >= MAX_CACHED_UNKNOWN_NUMBERS:
+            self._plans = {key: value for key, value in self._plans.items() if value is not None}
+        self._plans[number] = found
+        return found
+
+    def forget_configuration(self) -> None:
+        self._plans.clear()
+        self._prompt_paths.clear()
+        self._music_path = None
+
+    def _configuration_changed(self, events: Sequence[StoredEvent]) -> None:
+        if any(event.type.startswith(CACHED_CONFIGURATION_EVENTS) for event in events):
+            self.forget_configuration()
 
     def track_contact(self, contact_id: str, call: InboundCall) -> None:
         self._by_contact[contact_id] = call
@@ -318,14 +354,24 @@ class VoiceService:
         )
 
     async def prompt(self, key: str) -> Path:
+        cache_key = (key, self.language)
+        cached = self._prompt_paths.get(cache_key)
+        if cached is not None:
+            return cached
         async with self._session_factory() as session:
-            return await prompts.prompt_path(
+            path = await prompts.prompt_path(
                 session=session, key=key, language=self.language, data_dir=self.data_dir
             )
+        self._prompt_paths[cache_key] = path
+        return path
 
     async def hold_music(self) -> Path:
-        async with self._session_factory() as session:
-            return await prompts.hold_music_path(session=session, data_dir=self.data_dir)
+        if self._music_path is None:
+            async with self._session_factory() as session:
+                self._music_path = await prompts.hold_music_path(
+                    session=session, data_dir=self.data_dir
+                )
+        return self._music_path
 
     async def position_prompts(self, position: int, estimated_wait: float | None) -> list[Path]:
         """ "You are number 3 in line. Your estimated wait is 4 minutes." """

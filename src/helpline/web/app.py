@@ -165,6 +165,7 @@ def create_app(settings: Settings) -> FastAPI:
                 language=settings.default_language,
                 rtp_ports=settings.rtp_port_range,
                 digest_algorithms=settings.digest_algorithms,
+                bus=app.state.bus,
             )
             await voice.start(settings.sip_host, settings.sip_port)
         app.state.voice = voice
