@@ -318,3 +318,35 @@ def test_stopping_as_the_timers_wake_up_does_not_hang(helpline: Helpline) -> Non
 
     helpline.client.portal.call(stop_as_it_wakes)  # type: ignore[union-attr]
     assert acd._tasks == []
+
+
+def test_commands_whose_write_fails_leave_no_trace_in_memory(
+    helpline: Helpline, admin: Any
+) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    ann = helpline.create_user("ann", "agent", lines=("201",))
+    queue = queue_with_agents(helpline, admin, ann)
+    agent = helpline.login("ann")
+    assert agent.post("/api/v1/acd/me/login", json={}).status_code == 200
+
+    async def rename(old: str, new: str) -> None:
+        async with helpline.app.state.engine.begin() as connection:
+            await connection.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+    helpline.client.portal.call(rename, "acd_state", "acd_state_away")  # type: ignore[union-attr]
+    try:
+        with pytest.raises(DBAPIError):  # the test client re-raises the server's error
+            admin.post("/api/v1/acd/contacts", json={"queue_id": queue, "caller_id": "+1"})
+        acd = helpline.app.state.acd
+        assert acd.router.open_offers() == []  # the offer made in memory was taken back
+        assert agent.get("/api/v1/acd/me").json()["status"] == "ready"
+    finally:
+        helpline.client.portal.call(rename, "acd_state_away", "acd_state")  # type: ignore[union-attr]
+    created = admin.post("/api/v1/acd/contacts", json={"queue_id": queue, "caller_id": "+2"})
+    assert created.status_code == 201, created.text
+    offers = agent.get("/api/v1/acd/me").json()["open_offers"]
+    assert [offer["caller_id"] for offer in offers] == ["+2"]
+    view = admin.get(f"/api/v1/acd/queues/{queue}").json()
+    assert view["card"]["total_today"] == 1  # the failed contact never counted

@@ -1,10 +1,14 @@
-"""The live ACD: one Router in the web process, every command in one transaction.
+"""The live ACD: one Router in the web process, commands stored in group commits.
 
-Commands are serialized by a lock. Each one runs on the router, then its events and the
-router's new snapshot are written in one transaction; only after the commit are the
-events published. If the write fails, the router goes back to the last committed
-snapshot, so memory never runs ahead of storage. Timers (offer timeouts, wrap-up, maximum
-wait) fire from a background task that sleeps until the router's next due time.
+Commands are serialized by a lock. Each one runs on the router, then joins the open
+*batch*; one writer task stores a batch at a time: the events of its commands and the
+router's snapshot after the last of them, in one transaction. A command returns once its
+batch is committed and published, so a caller never acts on state that storage lacks;
+under load a batch holds many commands and costs one snapshot, one transaction and one
+set of view updates. If a write fails, the router goes back to the last committed
+snapshot and every command of that batch, and of the batch opened behind it (run on top
+of it), fails. Timers (offer timeouts, wrap-up, maximum wait) fire from a background task
+that sleeps until the router's next due time.
 
 Besides the stored events, every command publishes *view* events for the dashboards
 (``acd.queue_view`` per queue touched, ``acd.agent_view`` per agent touched): the whole
@@ -26,7 +30,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,6 +47,7 @@ from helpline.acd.events import (
     to_stored,
 )
 from helpline.core.acd import events as core_events
+from helpline.core.acd.errors import UnknownQueueError
 from helpline.core.acd.metrics import MetricsBoard
 from helpline.core.acd.model import (
     AgentConfig,
@@ -108,6 +113,15 @@ def to_datetime(at: float) -> datetime:
     return datetime.fromtimestamp(at, UTC)
 
 
+@dataclass(eq=False)
+class _Batch:
+    """Commands run on the router and not stored yet: (events, time, actor) each."""
+
+    done: asyncio.Future[None]
+    commands: list[tuple[Sequence[Change], float, int | None]] = field(default_factory=list)
+    all_views: bool = False
+
+
 class AcdService:
     def __init__(
         self,
@@ -135,6 +149,10 @@ class AcdService:
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
         self._observers: list[Callable[[Sequence[Change]], None]] = []
+        self._open: _Batch | None = None  # taking commands
+        self._writing: _Batch | None = None  # being stored
+        self._batch_ready = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
 
     def observe(self, observer: Callable[[Sequence[Change]], None]) -> None:
         """Call ``observer`` with the events of every committed command, in order.
@@ -165,6 +183,7 @@ class AcdService:
             changes: list[Change] = [TemporaryAgentRemoved(at=at, agent_id=a) for a in left]
             return changes + list(router.dispatch(at))
 
+        self._writer = asyncio.create_task(self._write_batches(), name="acd-writer")
         await self._run(resume, actor_id=None, force_write=True)
         self._tasks = [
             asyncio.create_task(self._timers(), name="acd-timers"),
@@ -173,8 +192,10 @@ class AcdService:
 
     async def stop(self) -> None:
         # Cancelling a task in the middle of a database call leaves its SQLite connection
-        # half-closed (aiosqlite's close then never returns); every command holds the lock
-        # while it touches storage, so holding it here means none is in flight.
+        # half-closed (aiosqlite's close then never returns). A configuration reload reads
+        # under the lock, and the writer is left to finish the batches: only then is
+        # anything cancelled.
+        await self._batches_stored()
         async with self._lock:
             for task in self._tasks:
                 task.cancel()
@@ -182,6 +203,19 @@ class AcdService:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        await self._batches_stored()  # staged by a command that was running
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+            self._writer = None
+
+    async def _batches_stored(self) -> None:
+        while True:
+            pending = [b.done for b in (self._writing, self._open) if b is not None]
+            if not pending or self._writer is None or self._writer.done():
+                return
+            await asyncio.gather(*(asyncio.shield(f) for f in pending), return_exceptions=True)
 
     def _now_for(self, stored: dict[str, Any] | None) -> float:
         now = self._clock()
@@ -393,7 +427,8 @@ class AcdService:
             # New members may take contacts that were waiting for somebody.
             events += self.router.dispatch(now)
             events += self._release_temporary(now)
-            await self._commit(events, now, actor_id=None, force_write=True, all_views=True)
+            batch = self._stage(events, now, actor_id=None, force_write=True, all_views=True)
+        await self._stored(batch)
         self._wake.set()
 
     # ------------------------------------------------------------------ commands
@@ -415,8 +450,9 @@ class AcdService:
             now = self._now()
             events = list(command(self.router, now))
             events += self._release_temporary(now)
-            await self._commit(events, now, actor_id=actor_id, force_write=force_write)
-            return events
+            batch = self._stage(events, now, actor_id=actor_id, force_write=force_write)
+        await self._stored(batch)
+        return events
 
     # ------------------------------------------------------------------ temporary agents
 
@@ -437,6 +473,9 @@ class AcdService:
         def command(router: Router, now: float) -> list[Change]:
             changes: list[Change] = []
             added = agent not in router.agent_ids()
+            if added and queue_id not in router.queue_ids():
+                # Checked first: once added, the agent could not be taken out again.
+                raise UnknownQueueError(queue_id)
             if added:
                 config = AgentConfig(
                     agent,
@@ -447,12 +486,7 @@ class AcdService:
                 self._temporary.add(agent)
                 changes.append(TemporaryAgentAdded(at=now, agent_id=agent, queue_id=queue_id))
             was_logged_out = router.agent_view(agent).status is AgentStatus.LOGGED_OUT
-            try:
-                changes += router.agent_login(agent, now, [queue_id])
-            except Exception:
-                if added:  # nothing committed: take the new agent back out
-                    self._restore_committed()
-                raise
+            changes += router.agent_login(agent, now, [queue_id])
             if line is not None and was_logged_out:
                 self.lines[agent] = line
             return changes
@@ -510,7 +544,7 @@ class AcdService:
 
     # ------------------------------------------------------------------ commit
 
-    async def _commit(
+    def _stage(
         self,
         events: Sequence[Change],
         now: float,
@@ -518,12 +552,56 @@ class AcdService:
         actor_id: int | None,
         force_write: bool = False,
         all_views: bool = False,
-    ) -> None:
+    ) -> _Batch | None:
+        """Add a command that has just changed the router to the open batch (under the
+        lock, so that batches follow the order of the commands)."""
         if not events and not force_write:
-            return
-        snapshot = {"router": self.router.snapshot(), "lines": dict(self.lines)}
-        try:
-            async with self._factory() as session:
+            return None
+        batch = self._open
+        if batch is None:
+            batch = self._open = _Batch(done=asyncio.get_running_loop().create_future())
+            self._batch_ready.set()
+        batch.commands.append((events, now, actor_id))
+        batch.all_views = batch.all_views or all_views
+        return batch
+
+    @staticmethod
+    async def _stored(batch: _Batch | None) -> None:
+        if batch is not None:
+            # Shielded: a caller that gives up must not cancel the others' wait.
+            await asyncio.shield(batch.done)
+
+    async def _write_batches(self) -> None:
+        while True:
+            await self._batch_ready.wait()
+            self._batch_ready.clear()
+            async with self._lock:
+                batch, self._open = self._open, None
+                if batch is None:
+                    continue
+                now = batch.commands[-1][1]
+                snapshot = {"router": self.router.snapshot(), "lines": dict(self.lines)}
+            self._writing = batch
+            try:
+                await self._commit(batch, snapshot, now)
+            except Exception as error:  # noqa: BLE001 - any failed write fails its commands
+                async with self._lock:
+                    # Memory must not run ahead of storage: back to what was committed;
+                    # the batch opened since ran on top of the failed one and fails too.
+                    self._restore_committed()
+                    failed = [batch] + ([self._open] if self._open is not None else [])
+                    self._open = None
+                for each in failed:
+                    each.done.set_exception(error)
+                    each.done.exception()  # retrieved: nobody may be waiting on it any more
+            else:
+                batch.done.set_result(None)
+            finally:
+                self._writing = None
+
+    async def _commit(self, batch: _Batch, snapshot: dict[str, Any], now: float) -> None:
+        async with self._factory() as session:
+            for events, _, actor_id in batch.commands:
                 for event in events:
                     append_event(
                         session,
@@ -531,32 +609,30 @@ class AcdService:
                         occurred_at=to_datetime(event.at),
                         actor_user_id=actor_id,
                     )
-                await repository.save_state(session, snapshot, to_datetime(now))
-                await session.commit()
-                stored = take_pending_events(session)
-                seq = stored[-1].seq if stored else await last_sequence(session)
-        except Exception:
-            # Memory must not run ahead of storage: go back to what was committed.
-            self._restore_committed()
-            raise
+            await repository.save_state(session, snapshot, to_datetime(now))
+            await session.commit()
+            stored = take_pending_events(session)
+            seq = stored[-1].seq if stored else await last_sequence(session)
         self._remember(snapshot)
-        self.metrics.apply_all([e for e in events if not isinstance(e, AcdServiceEvent)])
-        queues, agents = self._touched(events)
-        if all_views:
+        every = [event for events, _, _ in batch.commands for event in events]
+        self.metrics.apply_all([e for e in every if not isinstance(e, AcdServiceEvent)])
+        queues, agents = self._touched(every)
+        if batch.all_views:
             queues = set(self.router.queue_ids())
             agents = set(self.router.agent_ids())
+        # Views show memory as it is now: a later batch's change may already be in them.
+        at = self.router.now
         views = [
-            self._view_event(QUEUE_VIEW, seq, now, self.queue_view(q, now)) for q in sorted(queues)
+            self._view_event(QUEUE_VIEW, seq, at, self.queue_view(q, at)) for q in sorted(queues)
         ]
-        views += [
-            self._view_event(AGENT_VIEW, seq, now, self.agent_view(a)) for a in sorted(agents)
-        ]
+        views += [self._view_event(AGENT_VIEW, seq, at, self.agent_view(a)) for a in sorted(agents)]
         await self._bus.publish(stored + views)
-        for observer in self._observers:
-            try:
-                observer(events)
-            except Exception:
-                log.exception("an ACD observer failed")
+        for events, _, _ in batch.commands:
+            for observer in self._observers:
+                try:
+                    observer(events)
+                except Exception:
+                    log.exception("an ACD observer failed")
 
     def _remember(self, snapshot: dict[str, Any]) -> None:
         self._committed = snapshot
