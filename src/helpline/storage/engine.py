@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -13,8 +14,18 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
+def _json_serializer(value: Any) -> str:
+    # The ACD writes its whole snapshot on every batch: the standard library's encoder
+    # was an eighth of a bridged call's CPU (profiled under the SIP benchmark).
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    kwargs: dict[str, Any] = {"echo": echo}
+    kwargs: dict[str, Any] = {
+        "echo": echo,
+        "json_serializer": _json_serializer,
+        "json_deserializer": orjson.loads,
+    }
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 30}
     else:
