@@ -472,7 +472,7 @@ class AcdService:
 
         def command(router: Router, now: float) -> list[Change]:
             changes: list[Change] = []
-            added = agent not in router.agent_ids()
+            added = not router.has_agent(agent)
             if added and queue_id not in router.queue_ids():
                 # Checked first: once added, the agent could not be taken out again.
                 raise UnknownQueueError(queue_id)
@@ -649,13 +649,13 @@ class AcdService:
             agent_id = getattr(event, "agent_id", None)
             if agent_id is not None:
                 agents.add(agent_id)
-        known = set(self.router.agent_ids())
         for agent_id in list(agents):
-            if agent_id in known:
+            if self.router.has_agent(agent_id):
                 view = self.router.agent_view(agent_id)
                 queues.update(view.queues)
                 queues.update(self._memberships(agent_id))
-        return {q for q in queues if q in self.router.queue_ids()}, agents
+        known_queues = set(self.router.queue_ids())
+        return {q for q in queues if q in known_queues}, agents
 
     def _memberships(self, agent_id: str) -> list[str]:
         data = self._agent_index.get(agent_id)
@@ -707,13 +707,12 @@ class AcdService:
         waiting = self.router.waiting_contacts(queue_id, at)
         agents = []
         for row in self.router.queue_agents(queue_id, at):
-            agent = self.router.agent_view(row.agent_id)
             agents.append(
                 {
                     "agent_id": row.agent_id,
                     "status": row.status.value,
                     "status_reason": row.status_reason,
-                    "status_since": agent.status_since,
+                    "status_since": row.status_since,
                     "member": row.member,
                     "logged_in": row.logged_in,
                     "temporary": row.temporary,
@@ -765,7 +764,7 @@ class AcdService:
         }
 
     def agent_view(self, agent_id: str) -> dict[str, Any]:
-        if agent_id not in self._agent_index and agent_id not in self.router.agent_ids():
+        if agent_id not in self._agent_index and not self.router.has_agent(agent_id):
             return self._gone_view(agent_id)
         view = self.router.agent_view(agent_id)
         offers = []

@@ -169,6 +169,7 @@ class QueueAgentView:
     paused_in_queue: bool
     queue_pause_reason: str | None
     level: int
+    status_since: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -739,6 +740,9 @@ class Router:
     def agent_ids(self) -> list[str]:
         return list(self._agents)
 
+    def has_agent(self, agent_id: str) -> bool:
+        return agent_id in self._agents
+
     def queue_config(self, queue_id: str) -> QueueConfig:
         return self._queue(queue_id).config
 
@@ -808,6 +812,7 @@ class Router:
                     seat.paused if seat else False,
                     seat.pause_reason if seat else None,
                     seat.level if seat else queue.config.agent_level(agent.skills),
+                    agent.status_since,
                 )
             )
         return views
