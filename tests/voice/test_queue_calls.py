@@ -341,6 +341,10 @@ def test_a_queue_call_reaches_the_agents_phone_with_audio_both_ways(
     assert ended[0].payload["outcome"] == "handled"
     card = setup["admin"].get(f"/api/v1/acd/queues/{queue_key}").json()["card"]
     assert card["handled"] == 1
+    voice = helpline.app.state.voice
+    # Nothing of the call is left behind in the service's indexes (both legs, the contact).
+    wait_until(lambda: not voice.calls and not voice.legs, what="the call's legs to be forgotten")
+    assert voice._by_contact == {}
 
 
 def test_a_caller_who_hangs_up_in_the_queue_is_abandoned(

@@ -89,6 +89,9 @@ class InboundCall:
         # The agent ended the contact on the dashboard (the ACD started wrap-up).
         self.agent_done = asyncio.Event()
         self.outcome = "in progress"
+        # What the voice service indexes for this call, to forget it when the call ends.
+        self.tracked_contacts: set[str] = set()
+        self.tracked_legs: set[str] = set()
         leg.on_digit = lambda _leg, digit: self.digits.put_nowait(digit)
         leg.on_media_changed = self._media_changed
 
@@ -431,7 +434,7 @@ class InboundCall:
         """An engine leg for an outbound SIP leg, and the SDP offer that names it."""
         media_leg = f"{uuid.uuid4().hex}-{role}"
         port = await self.voice.media.create_leg(media_leg)
-        self.voice.track_leg(leg)
+        self.voice.track_leg(leg, self)
         offer = sdp.audio_description(
             address=self.voice.media_host,
             port=port,

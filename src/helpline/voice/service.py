@@ -110,6 +110,7 @@ class VoiceService:
         self.calls: dict[str, InboundCall] = {}  # by SIP Call-ID of the caller's leg
         self.legs: dict[str, CallLeg] = {}  # every leg by Call-ID
         self._by_contact: dict[str, InboundCall] = {}
+        self._ending_legs: set[str] = set()  # Call-IDs of finished calls' legs
         self._by_media_leg: dict[str, InboundCall] = {}
         # Agents whose browser softphone is connected: agent id -> its engine leg.
         self.softphones: dict[str, str] = {}
@@ -288,12 +289,18 @@ class VoiceService:
         self.calls.pop(call.leg.call_id, None)
         self.legs.pop(call.leg.call_id, None)
         self._by_media_leg.pop(call.media_leg, None)
-        for contact_id, known in list(self._by_contact.items()):
-            if known is call:
+        for contact_id in call.tracked_contacts:
+            if self._by_contact.get(contact_id) is call:
                 del self._by_contact[contact_id]
-        for leg_id, leg in list(self.legs.items()):
-            if leg.state.value == "ended":
-                del self.legs[leg_id]
+        # An agent's leg may still be hanging up: kept until it has ended (a later call's
+        # end looks again), so that its BYE's answer finds it. Only these few are looked
+        # at: scanning every leg at every call's end cost O(calls) a call.
+        self._ending_legs.update(call.tracked_legs)
+        for leg_id in list(self._ending_legs):
+            leg = self.legs.get(leg_id)
+            if leg is None or leg.state.value == "ended":
+                self._ending_legs.discard(leg_id)
+                self.legs.pop(leg_id, None)
         self.events.append(
             CallEnded(call_id=call.leg.call_id, number=call.number, outcome=call.outcome),
             occurred_at=self._now(),
@@ -324,9 +331,11 @@ class VoiceService:
 
     def track_contact(self, contact_id: str, call: InboundCall) -> None:
         self._by_contact[contact_id] = call
+        call.tracked_contacts.add(contact_id)
 
-    def track_leg(self, leg: CallLeg) -> None:
+    def track_leg(self, leg: CallLeg, call: InboundCall) -> None:
         self.legs[leg.call_id] = leg
+        call.tracked_legs.add(leg.call_id)
 
     def _on_acd_events(self, events: Sequence[Any]) -> None:
         for event in events:
