@@ -153,6 +153,7 @@ class AcdService:
         self._writing: _Batch | None = None  # being stored
         self._batch_ready = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
+        self._stored_agents: dict[str, Any] = {}  # the agent rows as last written
 
     def observe(self, observer: Callable[[Sequence[Change]], None]) -> None:
         """Call ``observer`` with the events of every committed command, in order.
@@ -167,7 +168,8 @@ class AcdService:
 
     async def start(self) -> None:
         async with self._factory() as session:
-            stored = await repository.load_state(session)
+            loaded = await repository.load_state(session)
+            stored, self._stored_agents = loaded if loaded is not None else (None, {})
             queues, agents = await self._load_config(session)
             now = self._now_for(stored)
             today = repository.start_of_day(to_datetime(now), self._tz)
@@ -609,8 +611,11 @@ class AcdService:
                         occurred_at=to_datetime(event.at),
                         actor_user_id=actor_id,
                     )
-            await repository.save_state(session, snapshot, to_datetime(now))
+            rows = await repository.save_state(
+                session, snapshot, to_datetime(now), self._stored_agents
+            )
             await session.commit()
+            self._stored_agents = rows
             stored = take_pending_events(session)
             seq = stored[-1].seq if stored else await last_sequence(session)
         self._remember(snapshot)
