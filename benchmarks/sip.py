@@ -1328,6 +1328,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: missing {', '.join(missing)}", file=sys.stderr)
         return 2
     workdir = Path(tempfile.mkdtemp(prefix="helpline-sip-bench-"))
+
+    def stop_on_signal(signum: int, _frame: object) -> None:
+        # A benchmark killed with SIGTERM (timeout, kill) still stops its children.
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop_on_signal)
     try:
         return run(QUICK if args.quick else FULL, workdir, parts)
     finally:

@@ -350,3 +350,36 @@ def test_commands_whose_write_fails_leave_no_trace_in_memory(
     assert [offer["caller_id"] for offer in offers] == ["+2"]
     view = admin.get(f"/api/v1/acd/queues/{queue}").json()
     assert view["card"]["total_today"] == 1  # the failed contact never counted
+
+
+def test_a_busy_queue_view_goes_out_once_an_interval_with_the_latest_state(
+    helpline: Helpline, admin: Any
+) -> None:
+    import asyncio
+
+    from helpline.acd.service import VIEW_INTERVAL
+    from helpline.core.acd import NewContact
+
+    ann = helpline.create_user("ann", "agent", lines=("201",))
+    queue = queue_with_agents(helpline, admin, ann)
+    acd = helpline.app.state.acd
+
+    async def burst() -> list[dict[str, Any]]:
+        await asyncio.sleep(VIEW_INTERVAL)  # the setup's own views are out of the way
+        with helpline.app.state.bus.subscribe() as subscription:
+            first = acd._queue_views_due({queue}, force=False)  # as a batch touching it
+            second = acd._queue_views_due({queue}, force=False)  # within the interval
+            assert (first, second) == ([queue], [])
+            for n in range(3):  # the contacts arrive while the view waits
+                contact = NewContact(f"c{n}", queue)
+                await acd.run(lambda r, now, c=contact: r.enqueue(c, now), actor_id=None)
+            await asyncio.sleep(VIEW_INTERVAL * 3)
+            return [
+                e.payload
+                for e in subscription.drain()
+                if e.type == "acd.queue_view" and e.payload["queue_id"] == queue
+            ]
+
+    views = helpline.client.portal.call(burst)  # type: ignore[union-attr]
+    assert 1 <= len(views) <= 3  # not one per command
+    assert [w["contact_id"] for w in views[-1]["waiting"]] == ["c0", "c1", "c2"]

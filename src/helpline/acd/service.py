@@ -89,6 +89,7 @@ CONFIG_EVENT_TYPES = frozenset(
 QUEUE_VIEW = "acd.queue_view"
 AGENT_VIEW = "acd.agent_view"
 MAX_TIMER_SLEEP = 1.0
+VIEW_INTERVAL = 0.1  # seconds between two views of one queue (see _queue_views_due)
 CHAT_CAPACITY = 3  # chats at once, for agents without a per-queue capacity
 
 # What a command changes: the core's events, and the service's own.
@@ -154,6 +155,12 @@ class AcdService:
         self._batch_ready = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._stored_agents: dict[str, Any] = {}  # the agent rows as last written
+        # A queue's view (its whole agents table) at most every VIEW_INTERVAL seconds.
+        self._view_published: dict[str, float] = {}  # queue -> time.monotonic()
+        self._views_pending: set[str] = set()
+        self._views_timer: asyncio.TimerHandle | None = None
+        self._last_seq = 0
+        self._view_tasks: set[asyncio.Task[None]] = set()
 
     def observe(self, observer: Callable[[Sequence[Change]], None]) -> None:
         """Call ``observer`` with the events of every committed command, in order.
@@ -206,6 +213,9 @@ class AcdService:
                 await task
         self._tasks = []
         await self._batches_stored()  # staged by a command that was running
+        if self._views_timer is not None:
+            self._views_timer.cancel()
+            self._views_timer = None
         if self._writer is not None:
             self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -626,9 +636,11 @@ class AcdService:
             queues = set(self.router.queue_ids())
             agents = set(self.router.agent_ids())
         # Views show memory as it is now: a later batch's change may already be in them.
+        self._last_seq = seq
         at = self.router.now
         views = [
-            self._view_event(QUEUE_VIEW, seq, at, self.queue_view(q, at)) for q in sorted(queues)
+            self._view_event(QUEUE_VIEW, seq, at, self.queue_view(q, at))
+            for q in self._queue_views_due(queues, force=batch.all_views)
         ]
         views += [self._view_event(AGENT_VIEW, seq, at, self.agent_view(a)) for a in sorted(agents)]
         await self._bus.publish(stored + views)
@@ -665,6 +677,42 @@ class AcdService:
     def _memberships(self, agent_id: str) -> list[str]:
         data = self._agent_index.get(agent_id)
         return list(data["memberships"]) if data else []
+
+    def _queue_views_due(self, queues: set[str], *, force: bool) -> list[str]:
+        """The queues whose view goes out now; the others' goes out when its interval has
+        passed (with the state of then). Under load every batch touched the busy queue
+        and rebuilt its whole agents table, more often than any dashboard redraws."""
+        clock = time.monotonic()
+        due = []
+        for queue_id in sorted(queues):
+            if force or clock - self._view_published.get(queue_id, -VIEW_INTERVAL) >= VIEW_INTERVAL:
+                due.append(queue_id)
+                self._view_published[queue_id] = clock
+                self._views_pending.discard(queue_id)
+            else:
+                self._views_pending.add(queue_id)
+        if self._views_pending and self._views_timer is None:
+            self._views_timer = asyncio.get_running_loop().call_later(
+                VIEW_INTERVAL, self._publish_pending_views
+            )
+        return due
+
+    def _publish_pending_views(self) -> None:
+        self._views_timer = None
+        pending, self._views_pending = self._views_pending, set()
+        known = set(self.router.queue_ids())
+        clock = time.monotonic()
+        at = self.router.now
+        views = []
+        for queue_id in sorted(pending & known):
+            self._view_published[queue_id] = clock
+            views.append(
+                self._view_event(QUEUE_VIEW, self._last_seq, at, self.queue_view(queue_id, at))
+            )
+        if views:
+            task = asyncio.get_running_loop().create_task(self._bus.publish(views))
+            self._view_tasks.add(task)
+            task.add_done_callback(self._view_tasks.discard)
 
     @staticmethod
     def _view_event(event_type: str, seq: int, now: float, payload: dict[str, Any]) -> StoredEvent:
