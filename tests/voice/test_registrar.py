@@ -345,3 +345,33 @@ def test_a_registered_phone_marks_the_line_active_in_log_agents(voice: Helpline)
     assert line["active"] is True
     assert line["registered_phones"] == 1
     assert line["in_session"] is False
+
+
+def test_the_phones_an_offer_rings_follow_registrations(voice: Helpline) -> None:
+    """The voice service keeps each line's phones in memory: every change must reach it."""
+    _agent(voice)
+    service = voice.app.state.voice
+
+    async def steps(phone: Phone) -> list[list[int]]:
+        seen = []
+
+        async def ports() -> None:
+            # In the app's own loop, where its database connections live.
+            devices = await asyncio.to_thread(
+                voice.client.portal.call,  # type: ignore[union-attr]
+                service.extension_devices,
+                "201",
+            )
+            seen.append(sorted(address.port for _, address, _ in devices))
+
+        await ports()  # none yet (and that is remembered)
+        await phone.register("201", ["<sip:201@127.0.0.1:5999>"])
+        await ports()
+        await phone.register("201", ["<sip:201@127.0.0.1:5999>"], "0")  # the phone moves
+        await phone.register("201", ["<sip:201@127.0.0.1:5997>"])
+        await ports()
+        await phone.register("201", ["*"], "0")
+        await ports()
+        return seen
+
+    assert _phone_session(voice, steps) == [[], [5999], [5997], []]

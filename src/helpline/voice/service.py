@@ -70,6 +70,7 @@ EXPIRY_SWEEP_SECONDS = 30.0
 # What the calls read on every call and admins seldom change: kept in memory, forgotten
 # when one of these events says it changed.
 CACHED_CONFIGURATION_EVENTS = ("call_plan.", "prompt.", "music.")
+PHONE_EVENTS = ("device.", "user.")  # phones registered; users' lines
 MAX_CACHED_UNKNOWN_NUMBERS = 10_000  # scanners dial random numbers: bound what they cost
 
 Publisher = Callable[[list[StoredEvent]], Awaitable[None]]
@@ -98,6 +99,9 @@ class VoiceService:
         self._plans: dict[str, tuple[CallPlan, CallPlanGraph] | None] = {}
         self._prompt_paths: dict[tuple[str, str], Path] = {}
         self._music_path: Path | None = None
+        # extension -> (binding expiry, (extension, address, URI)) of its registered phones
+        self._phones: dict[str, list[tuple[datetime, tuple[str, Peer, str]]]] = {}
+        self._first_lines: dict[str, str | None] = {}  # agent -> first line, when no session
         self._stop_listening: Callable[[], None] | None = None
         self.events = EventWriter(session_factory, publish)
         self._acd = acd
@@ -328,6 +332,9 @@ class VoiceService:
     def _configuration_changed(self, events: Sequence[StoredEvent]) -> None:
         if any(event.type.startswith(CACHED_CONFIGURATION_EVENTS) for event in events):
             self.forget_configuration()
+        if any(event.type.startswith(PHONE_EVENTS) for event in events):
+            self._phones.clear()
+            self._first_lines.clear()
 
     def track_contact(self, contact_id: str, call: InboundCall) -> None:
         self._by_contact[contact_id] = call
@@ -399,19 +406,30 @@ class VoiceService:
     async def agent_devices(self, agent_id: str) -> list[tuple[str, Peer, str]]:
         """The registered phones of the agent's session line: (extension, address, URI)."""
         extension = self.acd.lines.get(agent_id)
-        async with self._session_factory() as session:
+        if extension is None:
+            if agent_id not in self._first_lines:
+                async with self._session_factory() as session:
+                    user = await users.get(session, int(agent_id))
+                line = user.lines[0].extension if user is not None and user.lines else None
+                self._first_lines[agent_id] = line
+            extension = self._first_lines[agent_id]
             if extension is None:
-                user = await users.get(session, int(agent_id))
-                if user is None or not user.lines:
-                    return []
-                extension = user.lines[0].extension
-            rows = await devices.bindings_of(session=session, extension=extension, now=self._now())
-        return [(row.extension, _device_peer(row), row.contact) for row in rows]
+                return []
+        return await self.extension_devices(extension)
 
     async def extension_devices(self, extension: str) -> list[tuple[str, Peer, str]]:
-        async with self._session_factory() as session:
-            rows = await devices.bindings_of(session=session, extension=extension, now=self._now())
-        return [(row.extension, _device_peer(row), row.contact) for row in rows]
+        """Registered phones from memory (every offer rings them): read again after any
+        ``device.*`` or ``user.*`` event; a binding that expired since is left out."""
+        now = self._now()
+        cached = self._phones.get(extension)
+        if cached is None:
+            async with self._session_factory() as session:
+                rows = await devices.bindings_of(session=session, extension=extension, now=now)
+            cached = [
+                (row.expires_at, (row.extension, _device_peer(row), row.contact)) for row in rows
+            ]
+            self._phones[extension] = cached
+        return [device for expires_at, device in cached if expires_at > now]
 
     # ---- trunks ---------------------------------------------------------------------------
 
@@ -615,6 +633,8 @@ class VoiceService:
         except DomainError as error:
             self._reject(transaction, 400, error.message)
             return
+        # A refresh publishes no event, but may move the phone or extend its binding.
+        self._phones.pop(registration.extension, None)
         transaction.respond(
             self.endpoint.response(
                 request,
