@@ -459,3 +459,51 @@ def test_restore_midway_keeps_the_invariants(
     model.check(after_tick=False)
     run_ops(restored, model, after)
     drain(restored, model)
+
+
+class SnapshotByDifference(Model):
+    """Keeps the agents' part of the snapshot up to date from the agents each command's
+    events name, as the live ACD's store does, and checks it against the whole one."""
+
+    def __init__(self, model: Model) -> None:
+        self.__dict__.update(model.__dict__)
+        self.kept = {a["agent_id"]: a for a in self.router.snapshot()["agents"]}
+
+    def apply(self, events: list[ev.Event]) -> None:
+        super().apply(events)
+        for agent_id in agents_named(events) | self.router.take_addressed_agents():
+            self.kept[agent_id] = self.router.agent_snapshot(agent_id)
+        whole = {a["agent_id"]: a for a in self.router.snapshot()["agents"]}
+        stale = {
+            agent_id: {
+                k: (v, self.kept[agent_id].get(k))
+                for k, v in data.items()
+                if self.kept[agent_id].get(k) != v
+            }
+            for agent_id, data in whole.items()
+            if self.kept.get(agent_id) != data
+        }
+        assert not stale, (stale, [e.__class__.__name__ for e in events])
+
+
+def agents_named(events: list[ev.Event]) -> set[str]:
+    return {agent_id for e in events if (agent_id := getattr(e, "agent_id", None)) is not None}
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(queue_configs, min_size=N_QUEUES, max_size=N_QUEUES),
+    st.lists(agent_specs, min_size=N_AGENTS, max_size=N_AGENTS),
+    st.lists(st.booleans(), min_size=N_AGENTS, max_size=N_AGENTS),
+    st.lists(operations, min_size=10, max_size=80),
+)
+def test_the_events_of_a_command_name_every_agent_it_changed(
+    queue_list: list[QueueConfig],
+    agent_list: list[tuple[set[int], int, int, bool]],
+    logged_in: list[bool],
+    ops: list[tuple[object, ...]],
+) -> None:
+    model = SnapshotByDifference(build(queue_list, agent_list))
+    login_all(model, logged_in)
+    run_ops(model.router, model, ops)
+    drain(model.router, model)

@@ -30,42 +30,48 @@ async def load_state(session: AsyncSession) -> tuple[dict[str, Any], dict[str, A
 
 
 async def save_state(
-    session: AsyncSession, snapshot: dict[str, Any], now: datetime, stored: dict[str, Any]
-) -> dict[str, Any]:
-    """Write ``snapshot``: the agents that differ from ``stored`` (the agent rows as last
-    written) in their rows, the rest in the one state row. Returns the agent rows now."""
-    agents = {agent["agent_id"]: agent for agent in snapshot["router"]["agents"]}
-    header = {
-        **snapshot,
-        "router": {
-            **{k: v for k, v in snapshot["router"].items() if k != "agents"},
-            "agent_order": list(agents),
-        },
-    }
+    session: AsyncSession,
+    snapshot: dict[str, Any],
+    agents: dict[str, dict[str, Any]],
+    now: datetime,
+    stored: dict[str, dict[str, Any]],
+) -> dict[str, dict[str, Any]]:
+    """Write the state: ``snapshot`` without its agents (``router.agent_order`` lists
+    them), and of ``agents`` (those that may have changed) the ones that differ from
+    ``stored``, the agent rows as last written; the rows of agents no longer in the order
+    go. Returns the agent rows as they now are."""
+    order = snapshot["router"]["agent_order"]
+    kept = set(order)
+    missing = kept - stored.keys() - agents.keys()
+    if missing:  # checked before anything is written
+        raise ValueError(f"agents in the order without a row: {sorted(missing)[:5]}")
     # An UPDATE without loading the row: decoding the previous state only to replace it
     # cost as much as encoding the new one (profiled under the SIP benchmark).
     result = await session.execute(
         update(AcdState)
         .where(AcdState.id == STATE_ROW)
-        .values(snapshot=header, updated_at=now)
+        .values(snapshot=snapshot, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 0) == 0:
-        session.add(AcdState(id=STATE_ROW, snapshot=header, updated_at=now))
-    changed = [
-        {"agent_id": agent_id, "data": data}
-        for agent_id, data in agents.items()
-        if agent_id in stored and stored[agent_id] != data
-    ]
+        session.add(AcdState(id=STATE_ROW, snapshot=snapshot, updated_at=now))
+    rows = dict(stored)
+    changed = []
+    for agent_id, data in agents.items():
+        if agent_id not in stored:
+            session.add(AcdAgentState(agent_id=agent_id, data=data))
+        elif stored[agent_id] != data:
+            changed.append({"agent_id": agent_id, "data": data})
+        rows[agent_id] = data
     if changed:
         await session.execute(update(AcdAgentState), changed)  # by primary key, one batch
-    added = [AcdAgentState(agent_id=a, data=data) for a, data in agents.items() if a not in stored]
-    session.add_all(added)
-    gone = [agent_id for agent_id in stored if agent_id not in agents]
+    gone = [agent_id for agent_id in rows if agent_id not in kept]
     if gone:
         await session.execute(delete(AcdAgentState).where(AcdAgentState.agent_id.in_(gone)))
+        for agent_id in gone:
+            del rows[agent_id]
     await session.flush()
-    return agents
+    return rows
 
 
 async def acd_events_since(session: AsyncSession, since: datetime) -> list[StoredEvent]:

@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -155,6 +155,7 @@ class AcdService:
         self._batch_ready = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._stored_agents: dict[str, Any] = {}  # the agent rows as last written
+        self._store_every_agent = True  # next batch: at start, the configuration is applied
         # A queue's view (its whole agents table) at most every VIEW_INTERVAL seconds.
         self._view_published: dict[str, float] = {}  # queue -> time.monotonic()
         self._views_pending: set[str] = set()
@@ -550,7 +551,10 @@ class AcdService:
     def _restore_committed(self) -> None:
         """Memory goes back to what storage holds."""
         if self._committed:
-            self.router = Router.restore(self._committed["router"])
+            header = dict(self._committed["router"])
+            order = header.pop("agent_order")
+            header["agents"] = [self._stored_agents[a] for a in order]
+            self.router = Router.restore(header)
             self.lines = dict(self._committed.get("lines", {}))
             self._temporary = set(self.router.agent_ids()) - self._configured
 
@@ -592,10 +596,14 @@ class AcdService:
                 if batch is None:
                     continue
                 now = batch.commands[-1][1]
-                snapshot = {"router": self.router.snapshot(), "lines": dict(self.lines)}
+                snapshot = {
+                    "router": self.router.snapshot_without_agents(),
+                    "lines": dict(self.lines),
+                }
+                agents = self._agents_to_store(batch)
             self._writing = batch
             try:
-                await self._commit(batch, snapshot, now)
+                await self._commit(batch, snapshot, agents, now)
             except Exception as error:  # noqa: BLE001 - any failed write fails its commands
                 async with self._lock:
                     # Memory must not run ahead of storage: back to what was committed;
@@ -611,7 +619,32 @@ class AcdService:
             finally:
                 self._writing = None
 
-    async def _commit(self, batch: _Batch, snapshot: dict[str, Any], now: float) -> None:
+    def _agents_to_store(self, batch: _Batch) -> dict[str, dict[str, Any]]:
+        """The agents whose stored row may be out of date: those the batch's events name
+        and those its commands addressed (the core's contract, held by a property test);
+        every agent after a configuration reload or when nothing is stored yet."""
+        router = self.router
+        addressed = router.take_addressed_agents()
+        if batch.all_views or self._store_every_agent or not self._stored_agents:
+            self._store_every_agent = False
+            ids: Iterable[str] = router.agent_ids()
+        else:
+            named = {
+                agent_id
+                for events, _, _ in batch.commands
+                for event in events
+                if (agent_id := getattr(event, "agent_id", None)) is not None
+            }
+            ids = named | addressed
+        return {a: router.agent_snapshot(a) for a in ids if router.has_agent(a)}
+
+    async def _commit(
+        self,
+        batch: _Batch,
+        snapshot: dict[str, Any],
+        agent_rows: dict[str, dict[str, Any]],
+        now: float,
+    ) -> None:
         async with self._factory() as session:
             for events, _, actor_id in batch.commands:
                 for event in events:
@@ -622,7 +655,7 @@ class AcdService:
                         actor_user_id=actor_id,
                     )
             rows = await repository.save_state(
-                session, snapshot, to_datetime(now), self._stored_agents
+                session, snapshot, agent_rows, to_datetime(now), self._stored_agents
             )
             await session.commit()
             self._stored_agents = rows
@@ -654,7 +687,7 @@ class AcdService:
     def _remember(self, snapshot: dict[str, Any]) -> None:
         self._committed = snapshot
         self._contact_index = {c["contact_id"]: c for c in snapshot["router"]["contacts"]}
-        self._agent_index = {a["agent_id"]: a for a in snapshot["router"]["agents"]}
+        self._agent_index = self._stored_agents
 
     def _touched(self, events: Sequence[Change]) -> tuple[set[str], set[str]]:
         queues: set[str] = set()

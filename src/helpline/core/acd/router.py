@@ -212,6 +212,9 @@ class Router:
         self._priorities: list[int] = []  # ascending; iterate reversed
         self._dirty: set[QueueState] = set()
         self._callback_queues: set[QueueState] = set()
+        # Agents a command addressed (they may change without an event: a busy agent's
+        # pause waits for the end of the call); see take_addressed_agents.
+        self._addressed: set[str] = set()
 
     # ------------------------------------------------------------------ configuration
 
@@ -380,6 +383,7 @@ class Router:
             agent.handled_today = 0
             if agent.seats:
                 self._refresh(agent)
+        self._addressed.update(self._agents)
         return events
 
     # ------------------------------------------------------------------ contact commands
@@ -839,33 +843,72 @@ class Router:
         """Plain data (JSON-compatible) from which :meth:`restore` rebuilds the router.
         Contacts being offered are stored as queued: an offer does not survive a restart."""
         queues = [config_to_dict(q.config) for q in self._queues.values()]
-        agents = []
-        for agent in self._agents.values():
-            agents.append(
+        agents = [self._agent_data(agent) for agent in self._agents.values()]
+        contacts = self._contacts_data()
+        return {
+            "version": 1,
+            "now": self._now,
+            "seq": self._seq,
+            "offer_seq": self._offer_seq,
+            "rr": self._rr,
+            "queues": queues,
+            "agents": agents,
+            "contacts": contacts,
+        }
+
+    def take_addressed_agents(self) -> set[str]:
+        """The agents commands addressed since the last call. With the agents the events
+        name, they are every agent whose :meth:`agent_snapshot` may have changed (the
+        property tests hold the router to that)."""
+        addressed, self._addressed = self._addressed, set()
+        return addressed
+
+    def agent_snapshot(self, agent_id: str) -> dict[str, Any]:
+        """One agent's part of :meth:`snapshot`: what changed for the agents an event
+        names, without building every agent's."""
+        return self._agent_data(self._agent(agent_id))
+
+    def snapshot_without_agents(self) -> dict[str, Any]:
+        """:meth:`snapshot` with ``agents`` left out (``agent_order`` instead): for a store
+        that keeps each agent apart and rewrites only those :meth:`agent_snapshot` gave."""
+        return {
+            "version": 1,
+            "now": self._now,
+            "seq": self._seq,
+            "offer_seq": self._offer_seq,
+            "rr": self._rr,
+            "queues": [config_to_dict(q.config) for q in self._queues.values()],
+            "agent_order": list(self._agents),
+            "contacts": self._contacts_data(),
+        }
+
+    @staticmethod
+    def _agent_data(agent: AgentState) -> dict[str, Any]:
+        return {
+            "agent_id": agent.agent_id,
+            "skills": dict(agent.skills),
+            "chat_capacity": agent.chat_capacity,
+            "memberships": dict(agent.memberships),
+            "presence": agent.presence.name,
+            "pause_reason": agent.pause_reason,
+            "status_since": agent.status_since,
+            "idle_since": agent.idle_since,
+            "handled_today": agent.handled_today,
+            "missed_in_a_row": agent.missed_in_a_row,
+            "seats": [
                 {
-                    "agent_id": agent.agent_id,
-                    "skills": dict(agent.skills),
-                    "chat_capacity": agent.chat_capacity,
-                    "memberships": dict(agent.memberships),
-                    "presence": agent.presence.name,
-                    "pause_reason": agent.pause_reason,
-                    "status_since": agent.status_since,
-                    "idle_since": agent.idle_since,
-                    "handled_today": agent.handled_today,
-                    "missed_in_a_row": agent.missed_in_a_row,
-                    "seats": [
-                        {
-                            "queue_id": s.queue.queue_id,
-                            "temporary": s.temporary,
-                            "paused": s.paused,
-                            "pause_reason": s.pause_reason,
-                            "rr": s.rr,
-                            "since": s.since,
-                        }
-                        for s in agent.seats.values()
-                    ],
+                    "queue_id": s.queue.queue_id,
+                    "temporary": s.temporary,
+                    "paused": s.paused,
+                    "pause_reason": s.pause_reason,
+                    "rr": s.rr,
+                    "since": s.since,
                 }
-            )
+                for s in agent.seats.values()
+            ],
+        }
+
+    def _contacts_data(self) -> list[dict[str, Any]]:
         contacts = []
         for c in sorted(self._contacts.values(), key=lambda c: c.seq):
             in_line = c.state is st.QUEUED or c.state is st.OFFERED
@@ -884,16 +927,7 @@ class Router:
                     "wrap_up_started_at": c.wrap_started_at,
                 }
             )
-        return {
-            "version": 1,
-            "now": self._now,
-            "seq": self._seq,
-            "offer_seq": self._offer_seq,
-            "rr": self._rr,
-            "queues": queues,
-            "agents": agents,
-            "contacts": contacts,
-        }
+        return contacts
 
     @classmethod
     def restore(cls, snapshot: dict[str, Any]) -> Router:
@@ -1007,9 +1041,11 @@ class Router:
 
     def _agent(self, agent_id: str) -> AgentState:
         try:
-            return self._agents[agent_id]
+            agent = self._agents[agent_id]
         except KeyError:
             raise UnknownAgentError(agent_id) from None
+        self._addressed.add(agent_id)
+        return agent
 
     def _queue(self, queue_id: str) -> QueueState:
         try:
