@@ -822,7 +822,7 @@ class Router:
         return views
 
     def agent_view(self, agent_id: str) -> AgentView:
-        agent = self._agent(agent_id)
+        agent = self._agent(agent_id, reading=True)
         return AgentView(
             agent_id,
             agent.status,
@@ -866,7 +866,7 @@ class Router:
     def agent_snapshot(self, agent_id: str) -> dict[str, Any]:
         """One agent's part of :meth:`snapshot`: what changed for the agents an event
         names, without building every agent's."""
-        return self._agent_data(self._agent(agent_id))
+        return self._agent_data(self._agent(agent_id, reading=True))
 
     def snapshot_without_agents(self) -> dict[str, Any]:
         """:meth:`snapshot` with ``agents`` left out (``agent_order`` instead): for a store
@@ -1039,12 +1039,13 @@ class Router:
             raise TimeWentBackwardsError(f"router at {self._now}, command at {now}")
         self._now = now
 
-    def _agent(self, agent_id: str) -> AgentState:
+    def _agent(self, agent_id: str, *, reading: bool = False) -> AgentState:
         try:
             agent = self._agents[agent_id]
         except KeyError:
             raise UnknownAgentError(agent_id) from None
-        self._addressed.add(agent_id)
+        if not reading:
+            self._addressed.add(agent_id)
         return agent
 
     def _queue(self, queue_id: str) -> QueueState:
