@@ -99,6 +99,8 @@ IDENTITY_OF_CHANNEL = {
     Channel.INSTAGRAM: IdentityKind.INSTAGRAM,
 }
 MEDIA_SALT = "helpline.chat-media"
+# The chat queues' channel names (``queues.schemas.ChatChannel``) where they differ.
+QUEUE_CHANNEL = {Channel.MESSENGER: "facebook"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,7 +345,7 @@ class ChatService:
             if isinstance(queue, ChatQueue):
                 return queue
         for queue in await queue_repository.list_chat_queues(session):
-            if channel.value in (queue.channels or []):
+            if QUEUE_CHANNEL.get(channel, channel.value) in (queue.channels or []):
                 return queue
         raise Invalid(f"no chat queue takes {channel.value} messages to {our_address}")
 
