@@ -58,8 +58,10 @@ def chat_queue(
     key = f"chat:{queue_id}"
     acd = helpline.app.state.acd
     wait_until(
-        lambda: key in acd.router.queue_ids()
-        and all(key in acd._memberships(str(a.id)) for a in agents),
+        lambda: (
+            key in acd.router.queue_ids()
+            and all(key in acd._memberships(str(a.id)) for a in agents)
+        ),
         what="the router to see the chat queue",
     )
     return queue_id
@@ -111,10 +113,12 @@ def accept(helpline: Helpline, agent: Any, conversation_id: int) -> None:
     assert accepted.status_code == 200, accepted.text
     call(helpline, chats(helpline).wait_idle)
     wait_until(
-        lambda: agent.get(f"/api/v1/chats/conversations/{conversation_id}").json()[
-            "conversation"
-        ]["status"]
-        == "assigned",
+        lambda: (
+            agent.get(f"/api/v1/chats/conversations/{conversation_id}").json()["conversation"][
+                "status"
+            ]
+            == "assigned"
+        ),
         what="the conversation to be assigned",
     )
 
@@ -124,9 +128,7 @@ class RecordingSender:
     """A MessageSender that records what it is given and answers from a script: each
     entry is a SendResult status, or a SendError to raise (the last one repeats)."""
 
-    script: list[DeliveryStatus | SendError] = field(
-        default_factory=lambda: [DeliveryStatus.SENT]
-    )
+    script: list[DeliveryStatus | SendError] = field(default_factory=lambda: [DeliveryStatus.SENT])
     sent: list[OutboundMessage] = field(default_factory=list)
     attempts: list[datetime] = field(default_factory=list)
 

@@ -18,7 +18,7 @@ from tests.chats.conftest import (
     offer_of,
     sms,
 )
-from tests.support import Helpline, wait_until
+from tests.support import Helpline
 
 
 def events_of(admin: Any, prefix: str = "chat.") -> list[dict[str, Any]]:

@@ -56,6 +56,15 @@ class ChatBoard:
                 touched.discard(queue_key)
         return touched
 
+    def awaiting_assigned(self) -> bool:
+        """Some assigned conversation waits for its agent's reply."""
+        return any(
+            i.assigned and i.awaiting_agent_since is not None for i in self._conversations.values()
+        )
+
+    def has_unassigned(self) -> bool:
+        return any(not i.assigned for i in self._conversations.values())
+
     def card(self, queue_key: str) -> dict[str, Any]:
         unassigned = waiting_agent = waiting_customer = 0
         oldest_unassigned: float | None = None

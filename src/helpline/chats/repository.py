@@ -101,6 +101,32 @@ async def live_conversations(session: AsyncSession) -> Sequence[Conversation]:
     ).all()
 
 
+async def visible_live(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    supervised: Sequence[int],
+    agent_queues: Sequence[int],
+    limit: int = 500,
+) -> Sequence[Conversation]:
+    """Conversations not resolved that a user sees: assigned to them, waiting in their
+    queues, or in the queues they supervise (the newest ``limit``)."""
+    from sqlalchemy import and_, or_
+
+    query = select(Conversation).where(
+        Conversation.status != "resolved",
+        or_(
+            Conversation.assigned_user_id == user_id,
+            Conversation.queue_id.in_(list(supervised)),
+            and_(Conversation.status == "open", Conversation.queue_id.in_(list(agent_queues))),
+        ),
+    )
+    rows = await session.scalars(
+        query.order_by(Conversation.last_activity_at.desc(), Conversation.id.desc()).limit(limit)
+    )
+    return rows.all()
+
+
 async def assigned_awaiting_reply(session: AsyncSession) -> Sequence[Conversation]:
     return (
         await session.scalars(

@@ -192,6 +192,10 @@ class ChatService:
         self._lock = asyncio.Lock()
         self._outbox_lock = asyncio.Lock()
         self._outbox_wake = asyncio.Event()
+        # The background tasks touch the database only when there is work: the next send
+        # due (None: none pending), and whether a routing still has to reach the router.
+        self._outbox_due: datetime | None = None
+        self._reconcile_needed = True
         self._acd_events: asyncio.Queue[Sequence[Change]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self.board = ChatBoard()
@@ -267,6 +271,7 @@ class ChatService:
         views = self.acd.queue_view_events(sorted(touched), seq) if touched else []
         await self._bus.publish(stored + views)
         if work.wake_outbox:
+            self._outbox_due = self.now()
             self._outbox_wake.set()
         if work.end or work.enqueue:
             await self._tell_acd(work)
@@ -294,6 +299,7 @@ class ChatService:
             queues = set(router.queue_ids())
             for contact in new:
                 if contact.queue_id not in queues or contact.contact_id in live:
+                    self._reconcile_needed = contact.queue_id not in queues
                     continue  # reconcile() brings it in once the router knows the queue
                 events += router.enqueue(contact, now)
                 previous = avoid.get(contact.contact_id)
@@ -306,6 +312,7 @@ class ChatService:
         try:
             await self.acd.run(command, actor_id=None)
         except Exception:  # the conversation stays queued in storage: reconcile() retries
+            self._reconcile_needed = True
             log.exception("the ACD refused a chat routing command")
 
     async def reconcile(self) -> None:
@@ -313,8 +320,10 @@ class ChatService:
         queue: after a restart that lost them, or when the router learnt of a new queue
         only after the conversation arrived."""
         async with self._lock:
+            self._reconcile_needed = False
             async with self._factory() as session:
                 live = await repository.live_conversations(session)
+                self._outbox_due = await repository.next_outbox_due(session)
             in_router = set(self.acd.router.live_contact_ids())
             work = _Work()
             for conversation in live:
@@ -949,8 +958,10 @@ class ChatService:
         while True:
             await asyncio.sleep(self._poll)
             try:
-                await self.check_reassignments()
-                await self.reconcile()
+                if self.board.awaiting_assigned():
+                    await self.check_reassignments()
+                if self._reconcile_needed and self.board.has_unassigned():
+                    await self.reconcile()
             except Exception:
                 log.exception("chat timers failed")
 
@@ -983,6 +994,8 @@ class ChatService:
                 claimed = await self._claim(at)
             for outbox_id, message_id in claimed:
                 await self._send_one(outbox_id, message_id, at)
+            async with self._lock, self._factory() as session:
+                self._outbox_due = await repository.next_outbox_due(session)
             return len(claimed)
 
     async def _claim(self, at: datetime) -> list[tuple[int, int]]:
@@ -997,7 +1010,10 @@ class ChatService:
         return claimed
 
     async def _send_one(self, outbox_id: int, message_id: int, at: datetime) -> None:
-        async with self._factory() as session:
+        # Every database call of the background tasks holds the lock: stop() takes it
+        # before cancelling them, so that none is cut off in the middle of one (an
+        # aiosqlite connection cancelled mid-call never closes).
+        async with self._lock, self._factory() as session:
             message = await repository.get_message(session, message_id)
             conversation = (
                 await repository.get_conversation(session, message.conversation_id)
@@ -1063,13 +1079,14 @@ class ChatService:
 
     async def _outbox_loop(self) -> None:
         while True:
-            try:
-                await self.process_outbox()
-                async with self._factory() as session:
-                    due = await repository.next_outbox_due(session)
-            except Exception:
-                log.exception("the chat outbox failed")
-                due = None
+            due = self._outbox_due
+            if due is not None and due <= self.now():
+                try:
+                    await self.process_outbox()
+                except Exception:
+                    log.exception("the chat outbox failed")
+                    self._outbox_due = self.now() + timedelta(seconds=self._poll)
+                continue
             delay = self._poll
             if due is not None:
                 delay = min(max((due - self.now()).total_seconds(), 0.0), self._poll)
