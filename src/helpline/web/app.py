@@ -63,6 +63,8 @@ from helpline.users import api as users_api
 from helpline.users import pages as users_pages
 from helpline.voice.service import VoiceService
 from helpline.web.middleware import BodySizeLimit, RequestLocale, SecurityHeaders
+from helpline.webchat import api as webchat_api
+from helpline.webchat import pages as webchat_pages
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 API_PREFIX = "/api/v1"
@@ -244,11 +246,15 @@ def create_app(settings: Settings) -> FastAPI:
         softphone_api.router,
         contacts_api.router,
         chats_api.router,
+        webchat_api.router,
         realtime_api.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(realtime_api.ws_router)
     app.include_router(chats_api.media_router)
+    app.include_router(webchat_api.visitor_router)
+    app.include_router(webchat_api.ws_router)
+    app.include_router(webchat_pages.router)
     for router in (
         auth_pages.router,
         section_pages.router,
