@@ -53,6 +53,19 @@ class Settings(BaseSettings):
     smtp_sender: str = "helpline@localhost"
     smtp_username: str | None = None
     smtp_password: str | None = None
+    # Chats: what one message may carry (attachments are images, videos and PDF).
+    chat_max_attachments: int = Field(default=5, ge=1, le=20)
+    chat_max_attachment_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
+    chat_max_text_chars: int = Field(default=4000, ge=1, le=100_000)
+    # Outbound chat messages: attempts before a send is marked failed, and the backoff
+    # (doubled after each retryable failure, up to the maximum).
+    chat_send_max_attempts: int = Field(default=5, ge=1, le=50)
+    chat_send_backoff_seconds: float = Field(default=2.0, gt=0, le=3600)
+    chat_send_max_backoff_seconds: float = Field(default=300.0, gt=0, le=86_400)
+    # How often the chat timers (outbox, reassignment) look; off: they run only when
+    # called (tests drive them with the time they choose).
+    chat_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    chat_timers_enabled: bool = True
 
     @field_validator("timezone")
     @classmethod

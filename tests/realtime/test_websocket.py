@@ -35,7 +35,7 @@ def test_events_applied_to_an_old_state_equal_a_fresh_state(helpline: Helpline) 
     boss = helpline.login("boss")
     with _register(boss) as (socket, initial):
         old_state = initial["state"]
-        assert set(old_state) == {"me", "users", "permissions", "acd"}
+        assert set(old_state) == {"me", "users", "permissions", "acd", "chats"}
         state, ids = _changes_and_events(boss, socket, initial)
 
     with _register(boss) as (_fresh_socket, fresh):

@@ -162,6 +162,7 @@ class AcdService:
         self._views_timer: asyncio.TimerHandle | None = None
         self._last_seq = 0
         self._view_tasks: set[asyncio.Task[None]] = set()
+        self._card_sources: list[Callable[[str], dict[str, Any] | None]] = []
 
     def observe(self, observer: Callable[[Sequence[Change]], None]) -> None:
         """Call ``observer`` with the events of every committed command, in order.
@@ -171,6 +172,22 @@ class AcdService:
         block; they schedule their work.
         """
         self._observers.append(observer)
+
+    def add_card_source(self, source: Callable[[str], dict[str, Any] | None]) -> None:
+        """Add figures to the queue cards: ``source(queue_id)`` gives extra card fields
+        (or None). The chats add theirs to the chat queues' cards."""
+        self._card_sources.append(source)
+
+    def queue_view_events(self, queue_ids: Sequence[str], seq: int) -> list[StoredEvent]:
+        """``acd.queue_view`` events of these queues as they are now, for a domain whose
+        change (stored as event ``seq``) moves the figures of their cards."""
+        known = set(self.router.queue_ids())
+        now = self._now()
+        return [
+            self._view_event(QUEUE_VIEW, seq, now, self.queue_view(q, now))
+            for q in queue_ids
+            if q in known
+        ]
 
     # ------------------------------------------------------------------ life cycle
 
@@ -826,6 +843,8 @@ class AcdService:
             "service_level": metrics.service_level(),
             "service_level_seconds": config.service_level_seconds,
         }
+        for source in self._card_sources:
+            card.update(source(queue_id) or {})
         return {
             "queue_id": queue_id,
             "kind": kind,

@@ -71,6 +71,11 @@ class Action(StrEnum):
     MANAGE_PRERECORDED_MESSAGES = "manage_prerecorded_messages"
     MANAGE_PUBLIC_CANNED_MESSAGES = "manage_public_canned_messages"
     CREATE_CUSTOM_TAGS = "create_custom_tags"
+    # Contacts (people who call or write): shared by agents and supervisors.
+    USE_CONTACTS = "use_contacts"
+    # The chat workspace's API: agents (their conversations and their queues' waiting
+    # ones) and supervisors (their queues').
+    USE_CHATS = "use_chats"
 
 
 _ADMIN_ONLY = frozenset(
@@ -124,6 +129,8 @@ def is_allowed(roles: Collection[Role], action: Action, matrix: Mapping[Permissi
         return False
     if action is Action.USE_AGENT_DASHBOARD:
         return Role.AGENT in roles
+    if action in (Action.USE_CONTACTS, Action.USE_CHATS):
+        return bool({Role.AGENT, Role.SUPERVISOR} & set(roles))
     if action in (Action.USE_SUPERVISOR_DASHBOARD, Action.VIEW_ANALYTICS):
         return Role.SUPERVISOR in roles
     if action in _SUPERVISOR_PORTAL:

@@ -4,6 +4,8 @@ from helpline.acd import models as acd_models
 from helpline.auth import models as auth_models
 from helpline.call_plans import models as call_plan_models
 from helpline.canned_messages import models as canned_message_models
+from helpline.chats import models as chat_models
+from helpline.contacts import models as contact_models
 from helpline.devices import models as device_models
 from helpline.pause_reasons import models as pause_reason_models
 from helpline.permissions import models as permission_models
@@ -20,6 +22,8 @@ __all__ = [
     "auth_models",
     "call_plan_models",
     "canned_message_models",
+    "chat_models",
+    "contact_models",
     "device_models",
     "eventlog",
     "pause_reason_models",

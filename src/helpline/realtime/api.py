@@ -17,6 +17,7 @@ from helpline.core.permissions import Action
 from helpline.http.deps import SessionDep, require, resolve_user
 from helpline.realtime.bus import EventBus, SubscriptionLost
 from helpline.realtime.state import (
+    TRANSIENT_TYPES,
     RegistrationError,
     audience_of,
     check_event_types,
@@ -140,7 +141,9 @@ async def events_socket(websocket: WebSocket) -> None:
                     getter.cancel()
                     break
                 event = getter.result()
-                if event.seq <= last_event_id or event.type not in event_types:
+                if event.type not in event_types:
+                    continue
+                if event.seq <= last_event_id and event.type not in TRANSIENT_TYPES:
                     continue
                 if not visible_to(event, audience):
                     continue

@@ -22,6 +22,22 @@ from helpline.acd.service import (
     agent_queue_ids,
     visible_queue_ids,
 )
+from helpline.chats import repository as chat_repository
+from helpline.chats.events import (
+    TYPING,
+    ContactLinked,
+    ConversationAssigned,
+    ConversationOpened,
+    ConversationQueued,
+    ConversationRead,
+    ConversationReopened,
+    ConversationResolved,
+    ConversationUnassigned,
+    MessageReceived,
+    MessageSent,
+    MessageStatusChanged,
+)
+from helpline.chats.service import snapshot as conversation_snapshot
 from helpline.core.permissions import Action, Permission, Role, is_allowed
 from helpline.permissions import service as permission_service
 from helpline.storage.eventlog import StoredEvent, last_sequence
@@ -36,6 +52,29 @@ EVENT_TYPES: dict[str, str] = {
     QUEUE_VIEW: "acd",
     AGENT_VIEW: "acd",
 }
+# Chats: the conversations a user sees (their own, their queues' waiting ones, every one
+# of the queues they supervise); messages and typing of those.
+CHAT_LIST_TYPES = frozenset(
+    {
+        ConversationOpened.type,
+        ConversationQueued.type,
+        ConversationAssigned.type,
+        ConversationUnassigned.type,
+        ConversationResolved.type,
+        ConversationReopened.type,
+    }
+)
+CHAT_TYPES = CHAT_LIST_TYPES | {
+    MessageReceived.type,
+    MessageSent.type,
+    MessageStatusChanged.type,
+    ConversationRead.type,
+    ContactLinked.type,
+    TYPING,
+}
+EVENT_TYPES.update(dict.fromkeys(sorted(CHAT_TYPES), "chats"))
+# Published but never stored: sent even when their sequence number is not new.
+TRANSIENT_TYPES = frozenset({TYPING})
 
 
 @dataclass(frozen=True)
@@ -103,7 +142,40 @@ async def fetch_initial_state(
             "me": acd.agent_view(me) if me in acd.router.agent_ids() else None,
             "queues": {q: acd.queue_view(q) for q in sorted(_visible_queues(audience))},
         }
+    if "chats" in parts and audience.acd is not None:
+        state["chats"] = await _chat_state(session, audience)
     return state, last_event_id
+
+
+def _chat_queue_ids(keys: Collection[str]) -> list[int]:
+    return sorted(int(k.split(":", 1)[1]) for k in keys if k.startswith("chat:"))
+
+
+async def _chat_state(session: AsyncSession, audience: Audience) -> dict[str, Any]:
+    assert audience.acd is not None
+    supervised = _chat_queue_ids(audience.supervised_queues)
+    queues = _chat_queue_ids(agent_queue_ids(audience.acd, audience.user_id))
+    rows = await chat_repository.visible_live(
+        session, user_id=audience.user_id, supervised=supervised, agent_queues=queues
+    )
+    return {
+        "supervised": supervised,
+        "queues": queues,
+        "conversations": {str(c.id): conversation_snapshot(c) for c in rows},
+    }
+
+
+def _chat_visible(event: StoredEvent, audience: Audience) -> bool:
+    payload = event.payload
+    conversation = payload.get("conversation", payload)
+    key = f"chat:{conversation.get('queue_id')}"
+    if key in audience.supervised_queues:
+        return True
+    if audience.user_id in (conversation.get("assigned_user_id"), payload.get("previous_user_id")):
+        return True
+    if audience.acd is None or key not in agent_queue_ids(audience.acd, audience.user_id):
+        return False
+    return event.type in CHAT_LIST_TYPES or conversation.get("status") == "open"
 
 
 def visible_to(event: StoredEvent, audience: Audience) -> bool:
@@ -113,6 +185,8 @@ def visible_to(event: StoredEvent, audience: Audience) -> bool:
         return event.payload["queue_id"] in _visible_queues(audience)
     if event.type == AGENT_VIEW:
         return bool(event.payload["agent_id"] == agent_key(audience.user_id))
+    if event.type in CHAT_TYPES:
+        return _chat_visible(event, audience)
     return True
 
 
@@ -133,4 +207,18 @@ def apply_event(state: dict[str, Any], event: StoredEvent | dict[str, Any]) -> d
         new_state["acd"]["queues"][payload["queue_id"]] = payload
     elif event_type == AGENT_VIEW and "acd" in new_state:
         new_state["acd"]["me"] = payload
+    elif event_type in CHAT_TYPES and "chats" in new_state and "conversation" in payload:
+        chats = new_state["chats"]
+        conversation = payload["conversation"]
+        me = new_state.get("me", {}).get("id")
+        queue_id = conversation["queue_id"]
+        keep = conversation["status"] != "resolved" and (
+            queue_id in chats["supervised"]
+            or conversation["assigned_user_id"] == me
+            or (conversation["status"] == "open" and queue_id in chats["queues"])
+        )
+        if keep:
+            chats["conversations"][str(conversation["id"])] = conversation
+        else:
+            chats["conversations"].pop(str(conversation["id"]), None)
     return new_state

@@ -96,6 +96,13 @@ def agent_labels(pause_reasons: list[str]) -> dict[str, Any]:
             "average_handle_time": _("Average handle time"),
             "total_today": _("Total today"),
             "outcomes": _("Abandoned / expired / handled"),
+            # Chat queue cards (DESIGN.md §3)
+            "unassigned": _("Unassigned"),
+            "longest_unassigned": _("Longest unassigned wait"),
+            "longest_reply_wait": _("Longest wait for an agent's reply"),
+            "waiting_for_agent": _("Waiting for the agent"),
+            "waiting_for_customer": _("Waiting for the customer"),
+            "total_waiting_reply": _("Total waiting for an agent's reply"),
         },
         "pause_reasons": pause_reasons,
         "my_status": _("My status"),

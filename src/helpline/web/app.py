@@ -26,7 +26,11 @@ from helpline.auth import api as auth_api
 from helpline.auth import pages as auth_pages
 from helpline.call_plans import api as call_plans_api
 from helpline.call_plans import pages as call_plans_pages
+from helpline.chats import api as chats_api
+from helpline.chats.attachments import AttachmentStore
+from helpline.chats.service import ChatLimits, ChatService, OutboxPolicy
 from helpline.config import Settings
+from helpline.contacts import api as contacts_api
 from helpline.devices import api as devices_api
 from helpline.help import api as help_api
 from helpline.help import pages as help_pages
@@ -59,6 +63,8 @@ from helpline.users import api as users_api
 from helpline.users import pages as users_pages
 from helpline.voice.service import VoiceService
 from helpline.web.middleware import BodySizeLimit, RequestLocale, SecurityHeaders
+from helpline.webchat import api as webchat_api
+from helpline.webchat import pages as webchat_pages
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 API_PREFIX = "/api/v1"
@@ -153,6 +159,28 @@ def create_app(settings: Settings) -> FastAPI:
         )
         await acd.start()
         app.state.acd = acd
+        chats = ChatService(
+            session_factory=app.state.session_factory,
+            bus=app.state.bus,
+            acd=acd,
+            attachments=AttachmentStore(settings.attachments_dir),
+            secret_key=settings.secret_key,
+            public_url=settings.public_url,
+            limits=ChatLimits(
+                max_files=settings.chat_max_attachments,
+                max_file_bytes=settings.chat_max_attachment_bytes,
+                max_text_chars=settings.chat_max_text_chars,
+            ),
+            outbox=OutboxPolicy(
+                max_attempts=settings.chat_send_max_attempts,
+                backoff_seconds=settings.chat_send_backoff_seconds,
+                max_backoff_seconds=settings.chat_send_max_backoff_seconds,
+            ),
+            background=settings.chat_timers_enabled,
+            poll_seconds=settings.chat_poll_seconds,
+        )
+        await chats.start()
+        app.state.chats = chats
         voice = None
         if settings.sip_enabled:
             voice = VoiceService(
@@ -174,6 +202,7 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             if voice is not None:
                 await voice.stop()
+            await chats.stop()
             await acd.stop()
             try:
                 # A connection whose driver thread has gone would otherwise hold the
@@ -216,10 +245,17 @@ def create_app(settings: Settings) -> FastAPI:
         prompts_api.music_router,
         trunks_api.router,
         softphone_api.router,
+        contacts_api.router,
+        chats_api.router,
+        webchat_api.router,
         realtime_api.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(realtime_api.ws_router)
+    app.include_router(chats_api.media_router)
+    app.include_router(webchat_api.visitor_router)
+    app.include_router(webchat_api.ws_router)
+    app.include_router(webchat_pages.router)
     for router in (
         auth_pages.router,
         section_pages.router,

@@ -106,6 +106,19 @@
     list.appendChild(el("dd", value));
   }
 
+  function chatMetrics(list, card) {
+    // A chat queue's card: its conversations (DESIGN.md §3).
+    var chat = card.chat;
+    var since = function (at) { return at ? duration(now() - at) : "0:00"; };
+    metric(list, T.metrics.unassigned, chat.unassigned);
+    metric(list, T.metrics.agents_logged_in, card.agents_logged_in);
+    metric(list, T.metrics.longest_unassigned, since(chat.oldest_unassigned_at));
+    metric(list, T.metrics.longest_reply_wait, since(chat.oldest_awaiting_reply_at));
+    metric(list, T.metrics.waiting_for_agent, chat.waiting_for_agent);
+    metric(list, T.metrics.waiting_for_customer, chat.waiting_for_customer);
+    metric(list, T.metrics.total_waiting_reply, chat.total_waiting_for_reply);
+  }
+
   function renderCards() {
     var box = $("queue-cards");
     box.textContent = "";
@@ -120,6 +133,8 @@
       var section = el("section", null, { "class": "card queue-card", "data-queue": key });
       section.appendChild(el("h3", view.name));
       var list = el("dl", null, { "class": "metrics" });
+      if (card.chat) { chatMetrics(list, card); section.appendChild(list); }
+      else {
       metric(list, T.metrics.waiting, card.waiting);
       metric(list, T.metrics.agents_logged_in, card.agents_logged_in);
       metric(list, T.metrics.longest_wait, card.oldest_queued_at ? duration(now() - card.oldest_queued_at) : "0:00");
@@ -127,6 +142,7 @@
       metric(list, T.metrics.total_today, card.total_today);
       metric(list, T.metrics.outcomes, card.abandoned + " / " + card.expired + " / " + card.handled);
       section.appendChild(list);
+      }
       if (me) {
         var inQueue = me.queues.indexOf(key) >= 0;
         var paused = me.paused_queues.indexOf(key) >= 0;

@@ -45,6 +45,19 @@
     list.appendChild(el("dt", label));
     list.appendChild(el("dd", value));
   }
+  function chatMetrics(list, card) {
+    // A chat queue's card: its conversations (DESIGN.md §3).
+    var chat = card.chat;
+    var since = function (at) { return at ? duration(now() - at) : "0:00"; };
+    metric(list, T.metrics.unassigned, chat.unassigned);
+    metric(list, T.metrics.agents_logged_in, card.agents_logged_in);
+    metric(list, T.metrics.longest_unassigned, since(chat.oldest_unassigned_at));
+    metric(list, T.metrics.longest_reply_wait, since(chat.oldest_awaiting_reply_at));
+    metric(list, T.metrics.waiting_for_agent, chat.waiting_for_agent);
+    metric(list, T.metrics.waiting_for_customer, chat.waiting_for_customer);
+    metric(list, T.metrics.total_waiting_reply, chat.total_waiting_for_reply);
+  }
+
   function fillCard(section, view, link) {
     var card = view.card;
     var title = el("h3");
@@ -52,6 +65,7 @@
     else { title.textContent = view.name; }
     section.appendChild(title);
     var list = el("dl", null, { "class": "metrics" });
+    if (card.chat) { chatMetrics(list, card); section.appendChild(list); return; }
     metric(list, T.metrics.waiting, card.waiting);
     metric(list, T.metrics.agents_logged_in, card.agents_logged_in);
     metric(list, T.metrics.longest_wait, card.oldest_queued_at ? duration(now() - card.oldest_queued_at) : "0:00");

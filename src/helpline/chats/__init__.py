@@ -1,0 +1,1 @@
+"""Chats: conversations on every digital channel, routed by the ACD like calls."""

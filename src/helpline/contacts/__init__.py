@@ -1,0 +1,1 @@
+"""Contacts: the people who call and write, shared by voice and chat."""

@@ -1,0 +1,1 @@
+"""Webchat: the embeddable widget and the customer's side of a webchat conversation."""
