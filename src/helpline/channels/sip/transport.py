@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import socket
 from collections.abc import Callable
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 # Measured here: with default buffers sipp and Kamailio start losing datagrams near
 # 3,000 calls/s on loopback; 4 MB buffers carry the load that the stack can process.
 SOCKET_BUFFER_BYTES = 4 * 1024 * 1024
+EPHEMERAL_ATTEMPTS = 20  # port 0: UDP ports tried until TCP has the same one free
 TCP_IDLE_SECONDS = 3600.0
 
 
@@ -156,6 +158,27 @@ class SipTransport:
         self.dropped = 0
 
     async def start(self, host: str, port: int, *, tcp: bool = True) -> None:
+        """Listen on ``port`` over UDP and TCP; port 0: a free port, the same for both."""
+        attempts = EPHEMERAL_ATTEMPTS if port == 0 else 1
+        for attempt in range(attempts):
+            await self._start_udp(host, port)
+            if not tcp:
+                return
+            try:
+                self._tcp_server = await asyncio.get_running_loop().create_server(
+                    lambda: _TcpConnection(self), host, self.port, reuse_address=True
+                )
+                return
+            except OSError as error:
+                # The port the system gave UDP may be taken for TCP (a client's connection):
+                # with port 0, try another.
+                if error.errno != errno.EADDRINUSE or attempt == attempts - 1:
+                    raise
+                assert self._udp is not None
+                self._udp.close()
+                self._udp = None
+
+    async def _start_udp(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
@@ -167,10 +190,6 @@ class SipTransport:
         sock.setblocking(False)
         self._udp, _ = await loop.create_datagram_endpoint(lambda: _UdpProtocol(self), sock=sock)
         self.host, self.port = sock.getsockname()[:2]
-        if tcp:
-            self._tcp_server = await loop.create_server(
-                lambda: _TcpConnection(self), host, self.port, reuse_address=True
-            )
 
     async def stop(self) -> None:
         for task in self._connecting.values():
