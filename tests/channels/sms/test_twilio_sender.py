@@ -258,7 +258,7 @@ async def test_media_of_exactly_the_limit_is_fetched(
 async def test_announced_oversized_media_is_refused_before_reading(
     twilio: FakeTwilio, sender: TwilioSender
 ) -> None:
-    size = 64 * 1024 * 1024
+    size = 256 * 1024 * 1024
     url = twilio.add_generated_media(size, declare_length=True)
     with pytest.raises(ProviderPayloadError) as caught:
         await sender.fetch_media(url, max_bytes=2 * 1024 * 1024)
@@ -269,7 +269,7 @@ async def test_announced_oversized_media_is_refused_before_reading(
 async def test_unannounced_oversized_media_is_cut_off(
     twilio: FakeTwilio, sender: TwilioSender
 ) -> None:
-    size = 64 * 1024 * 1024
+    size = 256 * 1024 * 1024
     url = twilio.add_generated_media(size, declare_length=False)
     with pytest.raises(ProviderPayloadError):
         await sender.fetch_media(url, max_bytes=1024 * 1024)
