@@ -53,6 +53,16 @@ class Settings(BaseSettings):
     smtp_sender: str = "helpline@localhost"
     smtp_username: str | None = None
     smtp_password: str | None = None
+    # SMS/MMS through Twilio (or a provider speaking its API, at twilio_api_url). Twilio
+    # signs the URL it calls: behind a proxy, set public_url to the address it uses.
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_api_url: str = "https://api.twilio.com"
+    # Facebook Messenger and Instagram through one Meta app and its page's access token.
+    meta_app_secret: str | None = None
+    meta_verify_token: str | None = None
+    meta_page_access_token: str | None = None
+    meta_graph_url: str = "https://graph.facebook.com"
     # Chats: what one message may carry (attachments are images, videos and PDF).
     chat_max_attachments: int = Field(default=5, ge=1, le=20)
     chat_max_attachment_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=100 * 1024 * 1024)
@@ -105,6 +115,32 @@ class Settings(BaseSettings):
         if not (1024 <= low < high <= 65535):
             raise ValueError(f"RTP port range {value!r} must lie within 1024-65535, low < high")
         return value
+
+    @model_validator(mode="after")
+    def _providers_complete(self) -> Settings:
+        twilio = {
+            "HELPLINE_TWILIO_ACCOUNT_SID": self.twilio_account_sid,
+            "HELPLINE_TWILIO_AUTH_TOKEN": self.twilio_auth_token,
+        }
+        meta = {
+            "HELPLINE_META_APP_SECRET": self.meta_app_secret,
+            "HELPLINE_META_VERIFY_TOKEN": self.meta_verify_token,
+            "HELPLINE_META_PAGE_ACCESS_TOKEN": self.meta_page_access_token,
+        }
+        for provider, values in (("Twilio", twilio), ("Meta", meta)):
+            given = [name for name, value in values.items() if value]
+            if given and len(given) != len(values):
+                missing = ", ".join(name for name in values if name not in given)
+                raise ValueError(f"{provider} is half configured: set {missing} too")
+        return self
+
+    @property
+    def twilio_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token)
+
+    @property
+    def meta_enabled(self) -> bool:
+        return bool(self.meta_app_secret and self.meta_verify_token and self.meta_page_access_token)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

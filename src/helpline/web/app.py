@@ -26,7 +26,11 @@ from helpline.auth import api as auth_api
 from helpline.auth import pages as auth_pages
 from helpline.call_plans import api as call_plans_api
 from helpline.call_plans import pages as call_plans_pages
+from helpline.channels.messaging import Channel
+from helpline.channels.meta.send import MetaSender
+from helpline.channels.sms.twilio import TwilioSender
 from helpline.chats import api as chats_api
+from helpline.chats import webhooks as chat_webhooks
 from helpline.chats.attachments import AttachmentStore
 from helpline.chats.service import ChatLimits, ChatService, OutboxPolicy
 from helpline.config import Settings
@@ -73,6 +77,38 @@ ENGINE_DISPOSE_TIMEOUT = 10.0
 log = logging.getLogger(__name__)
 
 WEBSOCKET_CLIENTS = Gauge("helpline_websocket_subscribers", "Clients subscribed to live events")
+
+
+def _start_providers(
+    settings: Settings, chats: ChatService
+) -> tuple[TwilioSender | None, MetaSender | None]:
+    """The messaging providers configured in the settings, registered as the chats'
+    senders (their webhooks answer 404 while a provider is not configured)."""
+    sms = None
+    if settings.twilio_enabled:
+        assert settings.twilio_account_sid is not None
+        assert settings.twilio_auth_token is not None
+        callback = (
+            settings.public_url.rstrip("/") + "/webhooks/twilio/status"
+            if settings.public_url
+            else None
+        )
+        sms = TwilioSender(
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token,
+            base_url=settings.twilio_api_url,
+            status_callback_url=callback,
+        )
+        chats.senders.register(Channel.SMS, sms)
+    pages = None
+    if settings.meta_enabled:
+        assert settings.meta_page_access_token
+        pages = MetaSender(
+            page_access_token=settings.meta_page_access_token, base_url=settings.meta_graph_url
+        )
+        chats.senders.register(Channel.MESSENGER, pages)
+        chats.senders.register(Channel.INSTAGRAM, pages)
+    return sms, pages
 
 
 def _is_api(request: Request) -> bool:
@@ -181,6 +217,8 @@ def create_app(settings: Settings) -> FastAPI:
         )
         await chats.start()
         app.state.chats = chats
+        providers = _start_providers(settings, chats)
+        app.state.twilio, app.state.meta = providers
         voice = None
         if settings.sip_enabled:
             voice = VoiceService(
@@ -203,6 +241,9 @@ def create_app(settings: Settings) -> FastAPI:
             if voice is not None:
                 await voice.stop()
             await chats.stop()
+            for provider in providers:
+                if provider is not None:
+                    await provider.aclose()
             await acd.stop()
             try:
                 # A connection whose driver thread has gone would otherwise hold the
@@ -253,6 +294,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(realtime_api.ws_router)
     app.include_router(chats_api.media_router)
+    app.include_router(chat_webhooks.router)
     app.include_router(webchat_api.visitor_router)
     app.include_router(webchat_api.ws_router)
     app.include_router(webchat_pages.router)
