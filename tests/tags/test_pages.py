@@ -164,7 +164,8 @@ def test_the_page_in_italian(helpline: Helpline) -> None:
     helpline.create_user("capo", "admin", language="it")
     client = _browser(helpline, "capo")
     page = html.unescape(client.get(PAGE).text)
-    assert "Etichette" in page
-    assert "+ Aggiungi etichetta" in page
+    assert "Ancora nessun tag." in page
+    assert "+ Aggiungi tag" in page
+    assert "No tags yet." not in page
     refused = _post(client, PAGE, name="")
-    assert "Un'etichetta deve avere un nome." in html.unescape(refused.text)
+    assert "Un tag deve avere un nome." in html.unescape(refused.text)
