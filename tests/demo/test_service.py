@@ -64,3 +64,49 @@ def test_demo_organization_has_what_the_readme_promises(helpline: Helpline) -> N
 
     again = helpline.run(lambda session: service.load(session=session, now=utcnow()))
     assert not again.created
+
+
+def test_demo_tags_and_canned_messages(helpline: Helpline) -> None:
+    from helpline.tags import service as tag_service
+    from helpline.tags.schemas import TagCreate
+
+    # A tag of the same name made beforehand is kept, not duplicated (nor a failure).
+    helpline.run(
+        lambda session: tag_service.create(
+            session=session, tag_in=TagCreate(name="vip"), now=utcnow(), actor_id=None
+        )
+    )
+    helpline.run(lambda session: service.load(session=session, now=utcnow()))
+    helpline.create_user("boss", "admin")
+    helpline.create_user("viewer", "agent")
+    admin = helpline.login("boss")
+    agent = helpline.login("viewer")
+
+    tags = {t["name"]: t["enabled"] for t in admin.get("/api/v1/tags").json()}
+    assert tags == {
+        "Billing question": True,
+        "Complaint": True,
+        "New customer": True,
+        "Technical issue": True,
+        "vip": True,
+        "Spring promotion": False,
+    }
+    offered = [t["name"] for t in agent.get("/api/v1/tags?enabled=true").json()]
+    assert "Spring promotion" not in offered
+    assert len(offered) == 5
+
+    public = agent.get("/api/v1/canned-messages/public").json()
+    assert len(public) >= 3
+    assert all(m["public"] and m["enabled"] for m in public)
+    assert [m["shortcut"] for m in agent.get("/api/v1/canned-messages?query=hel").json()] == [
+        "hello"
+    ]
+    created = admin.get(
+        "/api/v1/events", params={"type": ["tag.created", "canned_message.created"]}
+    ).json()
+    assert len(created) == len(tags) + len(public)
+
+    # Loading again changes nothing.
+    helpline.run(lambda session: service.load(session=session, now=utcnow()))
+    assert len(admin.get("/api/v1/tags").json()) == len(tags)
+    assert len(agent.get("/api/v1/canned-messages/public").json()) == len(public)

@@ -60,6 +60,8 @@ class Action(StrEnum):
     MANAGE_PERMISSIONS = "manage_permissions"
     VIEW_EVENT_LOG = "view_event_log"
     SHARE_HELP = "share_help"
+    # The organization's tags (add, rename, enable, disable, delete).
+    MANAGE_TAGS = "manage_tags"
     # Integrations that bring contacts in (a channel, a CRM): admins or their API tokens.
     ROUTE_CONTACTS = "route_contacts"
     VIEW_QUEUE_SETTINGS = "view_queue_settings"
@@ -85,6 +87,7 @@ _ADMIN_ONLY = frozenset(
         Action.VIEW_EVENT_LOG,
         Action.ROUTE_CONTACTS,
         Action.SHARE_HELP,
+        Action.MANAGE_TAGS,
     }
 )
 

@@ -6,15 +6,16 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.call_plans import service as call_plan_service
-from helpline.canned_messages import repository as canned_repository
-from helpline.canned_messages.models import CannedMessage
+from helpline.canned_messages import service as canned_service
+from helpline.canned_messages.schemas import CannedMessageCreate
 from helpline.core.permissions import Role
 from helpline.pause_reasons import repository as pause_repository
 from helpline.pause_reasons.models import PauseReason
 from helpline.queues import repository as queue_repository
 from helpline.queues.models import CallQueue, Campaign, ChatQueue, QueueAssignment
 from helpline.tags import repository as tag_repository
-from helpline.tags.models import Tag
+from helpline.tags import service as tag_service
+from helpline.tags.schemas import TagCreate, name_key
 from helpline.users import repository as user_repository
 from helpline.users import service as user_service
 from helpline.users.schemas import LineIn, UserCreate
@@ -28,9 +29,14 @@ CHAT_QUEUES = (("Web support", ["webchat"]), ("Social and SMS", ["sms", "faceboo
 CAMPAIGN = "Missed calls follow-up"
 PAUSE_REASONS = ("Break", "Lunch", "Meeting", "Training", "Back office")
 TAGS = ("Billing question", "Complaint", "New customer", "Technical issue", "VIP")
+# Shows what a disabled tag looks like: kept on old conversations, offered to nobody.
+DISABLED_TAGS = ("Spring promotion",)
 CANNED = (
     ("hello", "Greetings", "Hello! Thank you for contacting us. How can I help you today?"),
     ("wait", "Greetings", "Thank you for waiting. I am looking into it right now."),
+    ("email", "Details", "Could you give me the email address of your account, please?"),
+    ("order", "Details", "Could you give me your order number, please? It starts with HL-."),
+    ("hours", "Information", "We answer Monday to Friday, 9:00 to 17:00."),
     ("bye", "Closing", "Thank you for contacting us. Have a nice day!"),
 )
 
@@ -152,18 +158,26 @@ async def load(*, session: AsyncSession, now: datetime) -> DemoReport:
             session,
             PauseReason(name=reason, name_key=reason.casefold(), position=position, created_at=now),
         )
-    for tag in TAGS:
-        await tag_repository.add(session, Tag(name=tag, name_key=tag.casefold(), created_at=now))
-    for shortcut, category, text in CANNED:
-        await canned_repository.add(
-            session,
-            CannedMessage(
-                is_public=True,
-                shortcut=shortcut,
-                category=category,
-                text=text,
-                created_at=now,
-                updated_at=now,
-            ),
-        )
+    await _load_tags_and_canned_messages(session, now)
     return report
+
+
+async def _load_tags_and_canned_messages(session: AsyncSession, now: datetime) -> None:
+    """Tags (one disabled) and public canned messages; any already there is left alone."""
+    for name, enabled in [(t, True) for t in TAGS] + [(t, False) for t in DISABLED_TAGS]:
+        if await tag_repository.get_by_name_key(session, name_key(name)) is None:
+            await tag_service.create(
+                session=session,
+                tag_in=TagCreate(name=name, enabled=enabled),
+                now=now,
+                actor_id=None,
+            )
+    for shortcut, category, text in CANNED:
+        if await canned_service.find_public(session=session, shortcut=shortcut) is None:
+            await canned_service.create(
+                session=session,
+                message_in=CannedMessageCreate(shortcut=shortcut, category=category, text=text),
+                public=True,
+                now=now,
+                actor_id=None,
+            )

@@ -269,6 +269,10 @@ async def admin_section(
             "can_view_queues": is_allowed(roles, Action.VIEW_QUEUE_SETTINGS, matrix),
             "can_view_pause_reasons": is_allowed(roles, Action.VIEW_PAUSE_REASONS, matrix),
             "can_view_skills": is_allowed(roles, Action.VIEW_SKILLS, matrix),
+            "can_manage_tags": is_allowed(roles, Action.MANAGE_TAGS, matrix),
+            "can_manage_public_canned": is_allowed(
+                roles, Action.MANAGE_PUBLIC_CANNED_MESSAGES, matrix
+            ),
             "active_section": "admin",
             "nav": section_nav(request, user, matrix),
         },

@@ -26,6 +26,8 @@ from helpline.auth import api as auth_api
 from helpline.auth import pages as auth_pages
 from helpline.call_plans import api as call_plans_api
 from helpline.call_plans import pages as call_plans_pages
+from helpline.canned_messages import api as canned_messages_api
+from helpline.canned_messages import pages as canned_messages_pages
 from helpline.channels.messaging import Channel
 from helpline.channels.meta.send import MetaSender
 from helpline.channels.sms.twilio import TwilioSender
@@ -61,6 +63,8 @@ from helpline.skills import api as skills_api
 from helpline.skills import pages as skills_pages
 from helpline.softphone import api as softphone_api
 from helpline.storage.engine import create_engine, create_session_factory
+from helpline.tags import api as tags_api
+from helpline.tags import pages as tags_pages
 from helpline.trunks import api as trunks_api
 from helpline.trunks import pages as trunks_pages
 from helpline.users import api as users_api
@@ -289,6 +293,8 @@ def create_app(settings: Settings) -> FastAPI:
         contacts_api.router,
         chats_api.router,
         webchat_api.router,
+        tags_api.router,
+        canned_messages_api.router,
         realtime_api.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
@@ -309,6 +315,9 @@ def create_app(settings: Settings) -> FastAPI:
         call_plans_pages.router,
         prompts_pages.router,
         trunks_pages.router,
+        tags_pages.router,
+        canned_messages_pages.agent_router,
+        canned_messages_pages.admin_router,
         help_pages.router,
     ):
         app.include_router(router)
