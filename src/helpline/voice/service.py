@@ -313,10 +313,8 @@ class VoiceService:
     # ---- configuration the calls read, cached --------------------------------------------
 
     async def _plan_for(self, number: str) -> tuple[CallPlan, CallPlanGraph] | None:
-        try:
+        if number in self._plans:  # None is remembered too: no plan answers it
             return self._plans[number]
-        except KeyError:
-            pass
         async with self._session_factory() as session:
             found = await call_plans.plan_for_number(session=session, number=number)
         if found is None and len(self._plans) >= MAX_CACHED_UNKNOWN_NUMBERS:

@@ -1251,7 +1251,7 @@ class Router:
         current = agent.entry
         if current is None:
             if not indexes:
-                pass
+                pass  # idle in no shared queue: nothing to add
             elif idle_since > self._fifo_k0:
                 # later than every entry of every longest-idle fifo: added at the end of
                 # each, without comparing
