@@ -20,10 +20,11 @@ message that names the argument, and answers with ``ok``, ``error`` and ``event`
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, Final
+
+import orjson
 
 Message = dict[str, Any]
 
@@ -69,15 +70,19 @@ class ProtocolError(ValueError):
 
 
 def encode(message: Mapping[str, Any]) -> bytes:
-    """One message as one line (compact JSON, newline-terminated)."""
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    """One message as one line (compact JSON, newline-terminated). orjson: the standard
+    library's encoder was about 4 % of the main process's CPU under the SIP benchmark."""
+    try:
+        return orjson.dumps(message) + b"\n"
+    except TypeError as exc:  # orjson's JSONEncodeError: a value JSON cannot carry
+        raise ProtocolError(f"cannot encode the message: {exc}") from None
 
 
 def decode(line: bytes | str) -> Message:
     """The message on one line; ``ProtocolError`` if it is not a JSON object."""
     try:
-        message = json.loads(line)
-    except (UnicodeDecodeError, ValueError) as exc:
+        message = orjson.loads(line)
+    except ValueError as exc:  # orjson.JSONDecodeError, invalid UTF-8 included
         raise ProtocolError(f"not a JSON line: {exc}") from None
     if not isinstance(message, dict):
         raise ProtocolError(f"a message must be a JSON object, not {type(message).__name__}")
