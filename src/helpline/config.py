@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import zoneinfo
 from functools import lru_cache
@@ -14,6 +15,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # A well-known value: any deployment that still uses it has a forgeable session cookie.
 DEFAULT_SECRET_KEY = "change-me-helpline-development-key"  # noqa: S105 - refused in production
 MIN_PRODUCTION_SECRET_LENGTH = 32
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Settings(BaseSettings):
@@ -37,6 +40,12 @@ class Settings(BaseSettings):
     # and many desk phones give up on a 401 that also offers an algorithm they do not know
     # (instead of answering the one they do); add SHA-256 when every phone supports it.
     sip_digest_algorithms: str = "MD5"
+    # Who may call Helpline's SIP port besides its trunks (their host or inbound addresses)
+    # and the registered phones (from where they registered): networks, comma-separated
+    # (e.g. 192.168.1.0/24,10.0.0.5). Unset: anyone in development; in production this
+    # machine only, since an open SIP port is found by scanners within hours and a call
+    # plan's transfer to a number would dial out at the site's expense.
+    sip_trusted_networks: str | None = None
     rtp_ports: str = "20000-20999"
     redis_url: str | None = None
     nats_url: str | None = None
@@ -102,6 +111,33 @@ class Settings(BaseSettings):
     @property
     def digest_algorithms(self) -> tuple[str, ...]:
         return tuple(self.sip_digest_algorithms.split(","))
+
+    @field_validator("sip_trusted_networks")
+    @classmethod
+    def _trusted_networks(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        for part in value.split(","):
+            if not part.strip():
+                continue
+            try:
+                ipaddress.ip_network(part.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"HELPLINE_SIP_TRUSTED_NETWORKS: {part.strip()!r} is not a network or an "
+                    "address (use e.g. 192.168.1.0/24,10.0.0.5)"
+                ) from None
+        return value
+
+    @property
+    def trusted_sip_networks(self) -> tuple[IPNetwork, ...]:
+        if self.sip_trusted_networks is not None:
+            parts = [p.strip() for p in self.sip_trusted_networks.split(",") if p.strip()]
+        elif self.env == "production":
+            parts = ["127.0.0.0/8", "::1/128"]
+        else:
+            parts = ["0.0.0.0/0", "::/0"]
+        return tuple(ipaddress.ip_network(part, strict=False) for part in parts)
 
     @field_validator("rtp_ports")
     @classmethod

@@ -32,6 +32,16 @@ async def live_bindings(
     return (await session.scalars(query.order_by(SipRegistration.id))).all()
 
 
+async def has_live_binding_from(session: AsyncSession, host: str, now: datetime) -> bool:
+    query = (
+        select(SipRegistration.id)
+        .join(UserLine, _OWNED)
+        .where(SipRegistration.source_host == host, SipRegistration.expires_at > now)
+        .limit(1)
+    )
+    return (await session.scalar(query)) is not None
+
+
 async def list_live(
     session: AsyncSession, now: datetime, *, user_ids: Sequence[int] | None = None
 ) -> Sequence[SipRegistration]:

@@ -160,6 +160,11 @@ async def bindings_of(
     return await repository.live_bindings(session, extension, now)
 
 
+async def registered_from(*, session: AsyncSession, host: str, now: datetime) -> bool:
+    """Whether a phone of one of the users' lines is registered from address ``host``."""
+    return await repository.has_live_binding_from(session, host, now)
+
+
 async def list_devices(
     *, session: AsyncSession, now: datetime, user_ids: Sequence[int] | None = None
 ) -> Sequence[SipRegistration]:

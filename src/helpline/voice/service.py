@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -71,6 +72,10 @@ EXPIRY_SWEEP_SECONDS = 30.0
 # when one of these events says it changed.
 CACHED_CONFIGURATION_EVENTS = ("call_plan.", "prompt.", "music.")
 PHONE_EVENTS = ("device.", "user.")  # phones registered; users' lines
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+CALLER_EVENTS = ("device.", "user.", "trunk.")  # who may place calls
+ANYONE: tuple[IPNetwork, ...] = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+MAX_CACHED_CALLERS = 4096
 MAX_CACHED_UNKNOWN_NUMBERS = 10_000  # scanners dial random numbers: bound what they cost
 
 Publisher = Callable[[list[StoredEvent]], Awaitable[None]]
@@ -92,8 +97,12 @@ class VoiceService:
         rtp_ports: tuple[int, int] | None = None,
         digest_algorithms: tuple[str, ...] = ("MD5",),
         bus: EventBus | None = None,
+        trusted_networks: Sequence[IPNetwork] = ANYONE,
     ) -> None:
         self._session_factory = session_factory
+        self._trusted_networks = tuple(trusted_networks)
+        # source address -> whether it may place calls (trusted, a trunk, a phone)
+        self._callers: dict[str, bool] = {}
         self._bus = bus
         # None: no call plan answers the number.
         self._plans: dict[str, tuple[CallPlan, CallPlanGraph] | None] = {}
@@ -266,6 +275,13 @@ class VoiceService:
         if self._media is None or not self._media.running or self._acd is None:
             leg.reject(503, "Voice is not running")
             return
+        source = transaction.peer.host
+        if not await self._may_call(source):
+            log.warning(
+                "call to %s from %s refused: not a trunk, phone or trusted network", number, source
+            )
+            leg.reject(403, "Calls are accepted from trunks and registered phones")
+            return
         # Known at once: a CANCEL may arrive while the plan is looked up.
         self.legs[leg.call_id] = leg
         found = await self._plan_for(number)
@@ -322,6 +338,29 @@ class VoiceService:
         self._plans[number] = found
         return found
 
+    async def _may_call(self, host: str) -> bool:
+        """Whether a call from ``host`` is accepted: a trusted network, an enabled trunk's
+        address, or the address a user's phone registered from."""
+        allowed = self._callers.get(host)
+        if allowed is not None:
+            return allowed
+        address = parse_ip(host)
+        if address is None:
+            allowed = False
+        elif any(address in network for network in self._trusted_networks):
+            allowed = True
+        else:
+            async with self._session_factory() as session:
+                allowed = await trunks.trunk_for_source(
+                    session=session, host=host
+                ) is not None or await devices.registered_from(
+                    session=session, host=host, now=self._now()
+                )
+        if len(self._callers) >= MAX_CACHED_CALLERS:
+            self._callers.clear()
+        self._callers[host] = allowed
+        return allowed
+
     def forget_configuration(self) -> None:
         self._plans.clear()
         self._prompt_paths.clear()
@@ -333,6 +372,8 @@ class VoiceService:
         if any(event.type.startswith(PHONE_EVENTS) for event in events):
             self._phones.clear()
             self._first_lines.clear()
+        if any(event.type.startswith(CALLER_EVENTS) for event in events):
+            self._callers.clear()
 
     def track_contact(self, contact_id: str, call: InboundCall) -> None:
         self._by_contact[contact_id] = call
@@ -633,6 +674,8 @@ class VoiceService:
             return
         # A refresh publishes no event, but may move the phone or extend its binding.
         self._phones.pop(registration.extension, None)
+        if self._callers.get(transaction.peer.host) is False:
+            del self._callers[transaction.peer.host]  # it may call now
         transaction.respond(
             self.endpoint.response(
                 request,

@@ -236,6 +236,7 @@ def create_app(settings: Settings) -> FastAPI:
                 rtp_ports=settings.rtp_port_range,
                 digest_algorithms=settings.digest_algorithms,
                 bus=app.state.bus,
+                trusted_networks=settings.trusted_sip_networks,
             )
             await voice.start(settings.sip_host, settings.sip_port)
         app.state.voice = voice
