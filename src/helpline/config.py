@@ -85,6 +85,12 @@ class Settings(BaseSettings):
     # called (tests drive them with the time they choose).
     chat_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     chat_timers_enabled: bool = True
+    # Video rooms: the STUN and TURN servers browsers use to reach each other beyond one
+    # network, comma-separated (stun:stun.example.org:3478,turn:turn.example.org:3478);
+    # the user name and credential go with the turn: ones. None: direct connections only.
+    ice_servers: str = ""
+    ice_username: str | None = None
+    ice_credential: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -138,6 +144,29 @@ class Settings(BaseSettings):
         else:
             parts = ["0.0.0.0/0", "::/0"]
         return tuple(ipaddress.ip_network(part, strict=False) for part in parts)
+
+    @field_validator("ice_servers")
+    @classmethod
+    def _ice_servers(cls, value: str) -> str:
+        for url in (part.strip() for part in value.split(",")):
+            if url and not url.startswith(("stun:", "stuns:", "turn:", "turns:")):
+                raise ValueError(
+                    f"HELPLINE_ICE_SERVERS: {url!r} is not a stun:, stuns:, turn: or turns: URL"
+                )
+        return value
+
+    @property
+    def ice_server_list(self) -> list[dict[str, str]]:
+        """The ICE servers as a browser's RTCPeerConnection takes them."""
+        servers = []
+        for url in (part.strip() for part in self.ice_servers.split(",")):
+            if not url:
+                continue
+            server = {"urls": url}
+            if url.startswith("turn") and self.ice_username and self.ice_credential:
+                server |= {"username": self.ice_username, "credential": self.ice_credential}
+            servers.append(server)
+        return servers
 
     @field_validator("rtp_ports")
     @classmethod

@@ -69,6 +69,9 @@ from helpline.trunks import api as trunks_api
 from helpline.trunks import pages as trunks_pages
 from helpline.users import api as users_api
 from helpline.users import pages as users_pages
+from helpline.video import api as video_api
+from helpline.video import pages as video_pages
+from helpline.video.service import VideoRooms
 from helpline.voice.service import VoiceService
 from helpline.web.middleware import BodySizeLimit, RequestLocale, SecurityHeaders
 from helpline.webchat import api as webchat_api
@@ -270,6 +273,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.bus = EventBus()
+    app.state.video_rooms = VideoRooms()
 
     for router in (
         auth_api.router,
@@ -294,6 +298,7 @@ def create_app(settings: Settings) -> FastAPI:
         contacts_api.router,
         chats_api.router,
         webchat_api.router,
+        video_api.router,
         tags_api.router,
         canned_messages_api.router,
         realtime_api.router,
@@ -305,6 +310,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(webchat_api.visitor_router)
     app.include_router(webchat_api.ws_router)
     app.include_router(webchat_pages.router)
+    app.include_router(video_api.ws_router)
+    app.include_router(video_pages.router)
     for router in (
         auth_pages.router,
         section_pages.router,
