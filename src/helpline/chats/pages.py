@@ -118,4 +118,9 @@ def workspace_labels(max_files: int, max_file_bytes: int) -> dict[str, Any]:
         "no_tags": _("No tags yet."),
         "canned_none": _("No canned message matches."),
         "files_chosen": _("Attached:"),
+        "video": _("Video"),
+        "document": _("Document"),
+        "name": _("Name"),
+        "phone": _("Phone"),
+        "email": _("Email"),
     }

@@ -149,7 +149,8 @@
     $("chat-view").hidden = false;
     $("chat-side").hidden = false;
     $("chat-title").textContent = nameOf(c);
-    $("chat-subtitle").textContent = (T.channels[c.channel] || c.channel) + " · " + c.customer_address;
+    // A webchat visitor's address is an opaque id: the channel says enough.
+    $("chat-subtitle").textContent = (T.channels[c.channel] || c.channel) + (c.channel === "webchat" ? "" : " · " + c.customer_address);
     $("chat-status").textContent = T.statuses[c.status] || c.status;
     $("chat-status").dataset.status = c.status;
     $("chat-unassign").hidden = !mine(c);
@@ -185,7 +186,7 @@
       if (a.content_type.indexOf("image/") === 0) {
         link.appendChild(el("img", null, { src: url, alt: a.filename, loading: "lazy" }));
       } else {
-        link.textContent = (a.content_type.indexOf("video/") === 0 ? "🎬 " : "📄 ") + a.filename;
+        link.textContent = (a.content_type.indexOf("video/") === 0 ? T.video : T.document) + ": " + a.filename;
       }
       li.appendChild(link);
     });
@@ -397,9 +398,9 @@
     $("contact-add").hidden = !!contact;
     if (!contact) { box.appendChild(el("p", T.contact_none, { "class": "muted" })); return; }
     var list = el("dl", null, { "class": "contact-details", "data-testid": "contact-details" });
-    list.appendChild(el("dt", "👤")); list.appendChild(el("dd", contact.name || "—", { "data-testid": "contact-shown-name" }));
-    contact.phones.forEach(function (p) { list.appendChild(el("dt", "☎")); list.appendChild(el("dd", p)); });
-    contact.emails.forEach(function (p) { list.appendChild(el("dt", "✉")); list.appendChild(el("dd", p)); });
+    list.appendChild(el("dt", T.name)); list.appendChild(el("dd", contact.name || "—", { "data-testid": "contact-shown-name" }));
+    contact.phones.forEach(function (p) { list.appendChild(el("dt", T.phone)); list.appendChild(el("dd", p)); });
+    contact.emails.forEach(function (p) { list.appendChild(el("dt", T.email)); list.appendChild(el("dd", p)); });
     box.appendChild(list);
     var unlink = el("button", T.unlink, { type: "button", "class": "link" });
     unlink.onclick = function () { linkContact(null); };
