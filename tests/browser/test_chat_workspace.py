@@ -79,6 +79,11 @@ def setup(playwright: Any, base_url: str) -> Iterator[dict[str, Any]]:
     widget = response.json()["key"]
     response = api.post("/api/v1/tags", data={"name": "Delivery"})
     assert response.status == 201, response.text()
+    response = api.post(
+        "/api/v1/canned-messages/public",
+        data={"shortcut": "late", "text": "We are sorry for the delay."},
+    )
+    assert response.status == 201, response.text()
     yield {"queue_key": f"chat:{queue_id}", "widget": widget}
     api.dispose()
 
@@ -156,6 +161,27 @@ def test_a_customer_and_an_agent_chat_send_files_tag_and_resolve(
         reply = customer.get_by_test_id("webchat-message").nth(2)
         expect(reply).to_contain_text("Sorry about that!")
 
+        # A canned message: "/" and its shortcut, Enter puts a copy of its text in the
+        # field, to edit before sending.
+        text.press_sequentially("/la")
+        # (Other browser tests on this server keep public messages too.)
+        option = agent.get_by_test_id("canned-option").first
+        expect(option).to_contain_text("/late We are sorry for the delay.")
+        text.press("Enter")
+        expect(text).to_have_value("We are sorry for the delay.")
+        expect(agent.get_by_test_id("canned-picker")).to_be_hidden()
+        text.press_sequentially(" Truly.")
+        text.press("Enter")
+        expect(messages).to_have_count(4)
+        expect(messages.nth(3)).to_contain_text("We are sorry for the delay. Truly.")
+        # The icon opens the list too; the saved message did not change.
+        agent.get_by_test_id("canned-open").click()
+        late = agent.get_by_test_id("canned-option").filter(has_text="/late")
+        expect(late).to_have_count(1)
+        late.click()
+        expect(text).to_have_value("We are sorry for the delay.")
+        text.fill("")
+
         # Too many or too large files: a clear message, and nothing is sent.
         files = agent.get_by_test_id("chat-file-input")
         files.set_input_files(
@@ -172,7 +198,7 @@ def test_a_customer_and_an_agent_chat_send_files_tag_and_resolve(
         expect(agent.get_by_test_id("chat-files")).to_be_hidden()
         agent.get_by_test_id("chat-send").click()
         expect(agent.get_by_test_id("chat-error")).to_have_text("Write a message or attach a file.")
-        expect(messages).to_have_count(3)
+        expect(messages).to_have_count(4)
 
         # The agent sends a file: the customer gets it.
         files.set_input_files(
@@ -180,10 +206,23 @@ def test_a_customer_and_an_agent_chat_send_files_tag_and_resolve(
         )
         expect(agent.get_by_test_id("chat-files")).to_contain_text("refund.png")
         agent.get_by_test_id("chat-send").click()
-        expect(messages).to_have_count(4)
-        expect(messages.nth(3).get_by_test_id("chat-attachment")).to_be_visible()
-        sent = customer.get_by_test_id("webchat-message").nth(3)
+        expect(messages).to_have_count(5)
+        expect(messages.nth(4).get_by_test_id("chat-attachment")).to_be_visible()
+        sent = customer.get_by_test_id("webchat-message").nth(4)
         expect(sent.get_by_test_id("webchat-attachment")).to_be_visible()
+
+        # The contact: added from the conversation (its name from the chat) and linked.
+        agent.get_by_test_id("contact-add").click()
+        expect(agent.get_by_test_id("contact-name")).to_have_value("Maria Rossi")
+        agent.get_by_test_id("contact-emails").fill("maria@example.com")
+        agent.get_by_test_id("contact-save").click()
+        expect(agent.get_by_test_id("contact-shown-name")).to_have_text("Maria Rossi")
+        expect(agent.get_by_test_id("contact-details")).to_contain_text("maria@example.com")
+        expect(agent.get_by_test_id("history-item")).to_contain_text("this conversation")
+        agent.get_by_test_id("contact-edit").click()
+        agent.get_by_test_id("contact-name").fill("Maria Rossi Bianchi")
+        agent.get_by_test_id("contact-save").click()
+        expect(agent.get_by_test_id("contact-shown-name")).to_have_text("Maria Rossi Bianchi")
 
         # A tag from the enabled ones.
         agent.get_by_test_id("tag-open").click()
@@ -213,7 +252,7 @@ def test_a_customer_and_an_agent_chat_send_files_tag_and_resolve(
         expect(agent).to_have_title(re.compile(r"^\(1✉\) "))
         toast.click()
         expect(agent).to_have_url(re.compile(r"/agent/chats\?conversation=\d+$"))
-        expect(messages).to_have_count(5)
+        expect(messages).to_have_count(6)
         expect(agent).not_to_have_title(re.compile(r"✉"))
 
         # Resolve: the customer is told, the conversation moves to Resolved.
