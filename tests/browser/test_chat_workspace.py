@@ -257,7 +257,7 @@ def test_a_customer_and_an_agent_chat_send_files_tag_and_resolve(
 
         # Resolve: the customer is told, the conversation moves to Resolved.
         agent.get_by_test_id("chat-resolve").click()
-        expect(agent.get_by_test_id("chat-status")).to_have_text("Resolved")
+        expect(agent.get_by_test_id("chat-status")).to_have_text("Conversation resolved")
         expect(agent.get_by_test_id("chat-composer")).to_be_hidden()
         expect(customer.get_by_test_id("webchat-notice")).to_contain_text("closed")
         agent.get_by_test_id("chat-tab-resolved").click()

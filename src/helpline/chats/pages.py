@@ -65,7 +65,7 @@ def workspace_labels(max_files: int, max_file_bytes: int) -> dict[str, Any]:
         "statuses": {
             "open": _("Waiting for an agent"),
             "assigned": _("Assigned"),
-            "resolved": _("Resolved"),
+            "resolved": _("Conversation resolved"),
         },
         "delivery": {
             "queued": _("Sending…"),
