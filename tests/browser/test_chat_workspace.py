@@ -72,9 +72,7 @@ def setup(playwright: Any, base_url: str) -> Iterator[dict[str, Any]]:
         data={"agents": [agent_id], "supervisors": []},
     )
     assert response.ok, response.text()
-    response = api.post(
-        "/api/v1/webchat/widgets", data={"name": "Shop chat", "queue_id": queue_id}
-    )
+    response = api.post("/api/v1/webchat/widgets", data={"name": "Shop chat", "queue_id": queue_id})
     assert response.status == 201, response.text()
     widget = response.json()["key"]
     response = api.post("/api/v1/tags", data={"name": "Delivery"})
