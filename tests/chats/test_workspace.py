@@ -241,3 +241,26 @@ def test_the_notification_sound_is_a_setting_of_each_user(helpline: Helpline, ad
     assert agent.patch("/api/v1/me", json={}).json()["notification_sound"] is False
     events = admin.get("/api/v1/events", params={"type": "user.updated"}).json()
     assert [e["payload"]["changed"] for e in events][-1] == ["notification_sound"]
+
+
+def test_supervisors_get_their_queues_in_the_workspace(helpline: Helpline, admin: Any) -> None:
+    ann = helpline.create_user("ann", "agent")
+    sue = helpline.create_user("sue", "supervisor")
+    queue = chat_queue(helpline, admin, ann, supervisors=(sue,))
+    supervisor = helpline.login("sue")
+    page = supervisor.get("/agent/chats")
+    assert page.status_code == 200
+    assert f'"supervised": [{queue}]' in page.text
+    assert 'data-testid="chat-tab-all"' in page.text
+    agent_page = helpline.login("ann").get("/agent/chats")
+    assert '"supervised": []' in agent_page.text
+    assert 'data-testid="chat-tab-all"' not in agent_page.text
+
+
+def test_the_workspace_speaks_the_agents_language(helpline: Helpline, admin: Any) -> None:
+    helpline.create_user("ann", "agent", language="it")
+    page = helpline.login("ann").get("/agent/chats")
+    assert '<h1 data-testid="chats-heading">Chat</h1>' in page.text
+    assert "Il cliente sta scrivendo…" in page.text
+    assert "Al massimo 5 file per messaggio" in page.text
+    assert "{count} non letti" in page.text

@@ -9,9 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from helpline.chats.api import access_of
 from helpline.chats.attachments import ALLOWED_TYPES
 from helpline.core.permissions import Action, is_allowed
-from helpline.http.deps import MatrixDep, require, user_roles
+from helpline.http.deps import MatrixDep, SessionDep, require, user_roles
 from helpline.http.templates import render
 from helpline.i18n import gettext as _
 from helpline.sections.pages import section_nav
@@ -25,12 +26,15 @@ ChatUser = Annotated[User, Depends(require(Action.USE_CHATS))]
 @router.get("/agent/chats", response_class=HTMLResponse)
 async def chat_workspace(
     request: Request,
+    session: SessionDep,
     user: ChatUser,
     matrix: MatrixDep,
     conversation: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
-    """``?conversation=ID`` opens that conversation (the accepted offer's)."""
+    """``?conversation=ID`` opens that conversation (the accepted offer's). Supervisors
+    also get the "All" tab and act on their queues' conversations."""
     limits = request.app.state.chats.limits
+    access = await access_of(request, session, user, matrix)
     return render(
         request,
         "chats/workspace.html",
@@ -38,6 +42,7 @@ async def chat_workspace(
             "config": {
                 "user_id": user.id,
                 "conversation": conversation,
+                "supervised": sorted(access.supervised),
                 "may_create_tags": is_allowed(user_roles(user), Action.CREATE_CUSTOM_TAGS, matrix),
                 "max_files": limits.max_files,
                 "max_file_bytes": limits.max_file_bytes,

@@ -64,7 +64,9 @@
   }
   function nameOf(c) { return c.customer_name || c.customer_address || T.unknown_customer; }
   function mine(c) { return c && c.assigned_user_id === C.user_id && c.status === "assigned"; }
-  function taggable(c) { return c && c.assigned_user_id === C.user_id; }
+  // Supervisors act on every conversation of the queues they supervise.
+  function supervised(c) { return c && C.supervised.indexOf(c.queue_id) >= 0; }
+  function taggable(c) { return c && (c.assigned_user_id === C.user_id || supervised(c)); }
 
   // ------------------------------------------------------------------ the list
 
@@ -153,8 +155,8 @@
     $("chat-subtitle").textContent = (T.channels[c.channel] || c.channel) + (c.channel === "webchat" ? "" : " · " + c.customer_address);
     $("chat-status").textContent = T.statuses[c.status] || c.status;
     $("chat-status").dataset.status = c.status;
-    $("chat-unassign").hidden = !mine(c);
-    $("chat-resolve").hidden = !(mine(c));
+    $("chat-unassign").hidden = !(mine(c) || (supervised(c) && c.status === "assigned"));
+    $("chat-resolve").hidden = !(mine(c) || (supervised(c) && c.status !== "resolved"));
     var note = "";
     if (c.status === "open") { note = T.not_yours; }
     else if (c.status === "resolved") { note = T.resolved_note; }
