@@ -136,9 +136,11 @@
       markRead();
     }, fail);
   }
+  // Read means seen: a message that arrives while the tab is in the background stays
+  // unread (the title badge counts it) until the agent comes back.
   function markRead() {
     var c = current && current.conversation;
-    if (mine(c) && c.unread_count > 0) {
+    if (mine(c) && c.unread_count > 0 && document.visibilityState === "visible") {
       api("POST", "/api/v1/chats/conversations/" + c.id + "/read").then(function (updated) {
         if (current && current.conversation.id === updated.id) { current.conversation = updated; }
         updateListEntry(updated);
@@ -633,6 +635,7 @@
     if (current) { openConversation(current.conversation.id); }
   }, onEvent);
 
+  document.addEventListener("visibilitychange", markRead);
   loadEnabledTags();
   if (C.conversation) { openConversation(C.conversation); }
 })();
