@@ -45,17 +45,20 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("conversation_id", "tag_id", name=op.f("pk_conversation_tags")),
     )
-    with op.batch_alter_table("conversation_tags", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_conversation_tags_tag_id"), ["tag_id"], unique=False)
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("notification_sound", sa.Boolean(), server_default=sa.true(), nullable=False)
-        )
+    op.create_index(
+        op.f("ix_conversation_tags_tag_id"), "conversation_tags", ["tag_id"], unique=False
+    )
+    # A plain ALTER TABLE, not a batch: on SQLite a batch copies the table and drops the
+    # old one, and with foreign keys on that drop deletes every row that references a
+    # user (ON DELETE CASCADE: their canned messages, lines, tokens …).
+    op.add_column(
+        "users",
+        sa.Column("notification_sound", sa.Boolean(), server_default=sa.true(), nullable=False),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("notification_sound")
-    with op.batch_alter_table("conversation_tags", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_conversation_tags_tag_id"))
+    # ALTER TABLE … DROP COLUMN (SQLite ≥ 3.35) for the same reason as above.
+    op.drop_column("users", "notification_sound")
+    op.drop_index(op.f("ix_conversation_tags_tag_id"), table_name="conversation_tags")
     op.drop_table("conversation_tags")
