@@ -149,6 +149,8 @@ def test_a_customer_and_an_agent_chat_send_files_tag_and_resolve(
         expect(agent.get_by_test_id("chat-typing")).to_be_visible()
         text = agent.get_by_test_id("chat-text")
         text.fill("Sorry about that!")
+        # … and the customer sees the agent typing.
+        expect(customer.get_by_test_id("webchat-notice")).to_have_text("The agent is typing…")
         text.press("Shift+Enter")
         text.press_sequentially("It ships today.")
         text.press("Enter")
