@@ -4,7 +4,7 @@ public signed media links."""
 from __future__ import annotations
 
 from helpline.core.permissions import Action
-from tests.permissions.routing import PUBLIC, Route, api
+from tests.permissions.routing import PUBLIC, Route, api, page_get
 
 CHATS = Action.USE_CHATS
 
@@ -51,7 +51,25 @@ ROUTES: list[Route] = [
         "/api/v1/chats/conversations/1/typing",
         {"typing": True},
     ),
+    chat_route(
+        "GET",
+        "/api/v1/chats/conversations/{conversation_id}/tags",
+        "/api/v1/chats/conversations/1/tags",
+    ),
+    chat_route(
+        "POST",
+        "/api/v1/chats/conversations/{conversation_id}/tags",
+        "/api/v1/chats/conversations/1/tags",
+        {"tag_id": 1},
+    ),
+    chat_route(
+        "DELETE",
+        "/api/v1/chats/conversations/{conversation_id}/tags/{tag_id}",
+        "/api/v1/chats/conversations/1/tags/1",
+    ),
     chat_route("GET", "/api/v1/chats/attachments/{attachment_id}", "/api/v1/chats/attachments/1"),
+    # The workspace page: the shell (what it shows comes from the API above).
+    Route("GET", "/agent/chats", CHATS, page_get("/agent/chats"), page=True),
     Route(
         "GET",
         "/api/v1/chats/addresses",

@@ -141,6 +141,13 @@ ROUTES: list[Route] = [
     ),
     Route(
         "POST",
+        "/account/notifications",
+        AUTHENTICATED,
+        page_post("/account/notifications", lambda _ctx: {"sound": "on"}),
+        page=True,
+    ),
+    Route(
+        "POST",
         "/account/password",
         AUTHENTICATED,
         page_post(

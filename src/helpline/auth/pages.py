@@ -153,6 +153,21 @@ async def account_language(
     return response
 
 
+@router.post("/account/notifications", dependencies=[CsrfProtected])
+async def account_notifications(
+    session: SessionDep,
+    user: CurrentUser,
+    now: NowDep,
+    sound: Annotated[str | None, Form(max_length=10)] = None,
+) -> Response:
+    """The chat notifications' sound: on when the box is ticked (a form leaves out an
+    unticked box)."""
+    await user_service.update_me(
+        session=session, user=user, me_in=MeUpdate(notification_sound=sound is not None), now=now
+    )
+    return RedirectResponse("/account?saved=notifications", status_code=status.HTTP_303_SEE_OTHER)
+
+
 @router.post("/account/password", dependencies=[CsrfProtected])
 async def account_password(
     request: Request,

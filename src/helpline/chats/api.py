@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.acd.service import agent_queue_ids, parse_queue_key, visible_queue_ids
 from helpline.channels.messaging import Channel
-from helpline.chats import repository
+from helpline.chats import repository, tagging
 from helpline.chats.attachments import IncomingFile
 from helpline.chats.events import AddressRemoved, AddressSet
 from helpline.chats.models import ChatAddress, Conversation
@@ -31,6 +31,7 @@ from helpline.chats.schemas import (
     ConversationDetail,
     ConversationOut,
     ConversationPage,
+    ConversationTagIn,
     LinkContactIn,
     ListFilter,
     MessageOut,
@@ -38,14 +39,15 @@ from helpline.chats.schemas import (
     TypingIn,
 )
 from helpline.chats.service import ChatService
-from helpline.core.permissions import Action
+from helpline.core.permissions import Action, is_allowed
 from helpline.errors import DomainError
-from helpline.http.deps import MatrixDep, NowDep, SessionDep, require
+from helpline.http.deps import MatrixDep, NowDep, SessionDep, require, user_roles
 from helpline.http.errors import http_error
 from helpline.http.uploads import allow_uploads
 from helpline.queues import repository as queue_repository
 from helpline.queues.models import ChatQueue
 from helpline.storage.eventlog import append_event
+from helpline.tags.schemas import TagOut
 from helpline.users.models import User
 
 router = APIRouter(prefix="/chats", tags=["chats"])
@@ -184,10 +186,12 @@ async def get_conversation(
     rows = await repository.messages(session, conversation.id, before_id=before, limit=limit + 1)
     has_more = len(rows) > limit
     rows = rows[-limit:] if has_more else rows
+    tags = await tagging.tags_of(session=session, conversation_id=conversation.id)
     return ConversationDetail(
         conversation=ConversationOut.model_validate(conversation),
         messages=[MessageOut.model_validate(m) for m in rows],
         has_more=has_more,
+        tags=[TagOut.model_validate(t) for t in tags],
     )
 
 
@@ -313,6 +317,86 @@ async def typing(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this conversation is not assigned to you")
     await chats.typing(conversation=conversation, who="agent", typing=body.typing)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+async def tagged_conversation(
+    session: AsyncSession, conversation_id: int, access: Access
+) -> Conversation:
+    """A conversation whose tags the user may change: theirs (assigned now, or when it was
+    resolved) or one of a queue they supervise."""
+    conversation = await visible_conversation(session, conversation_id, access)
+    if conversation.assigned_user_id != access.user_id and not access.supervises(conversation):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "this conversation is not yours: only its agent or a supervisor tags it",
+        )
+    return conversation
+
+
+@router.get("/conversations/{conversation_id}/tags", response_model=list[TagOut])
+async def conversation_tags(
+    conversation_id: int, session: SessionDep, access: AccessDep
+) -> list[TagOut]:
+    """The conversation's tags, in alphabetical order (disabled ones too: they stay on)."""
+    conversation = await visible_conversation(session, conversation_id, access)
+    tags = await tagging.tags_of(session=session, conversation_id=conversation.id)
+    return [TagOut.model_validate(t) for t in tags]
+
+
+@router.post(
+    "/conversations/{conversation_id}/tags",
+    response_model=list[TagOut],
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "The tag was on the conversation already"}},
+)
+async def add_conversation_tag(
+    conversation_id: int,
+    body: ConversationTagIn,
+    response: Response,
+    session: SessionDep,
+    access: AccessDep,
+    user: ChatUser,
+    matrix: MatrixDep,
+    now: NowDep,
+) -> list[TagOut]:
+    """Put an enabled tag on the conversation, by ``tag_id`` or ``name``. A name that no
+    tag has creates a custom tag, for users with "Create custom tags" (else 403). A
+    disabled tag is refused (422). Answers the conversation's tags."""
+    conversation = await tagged_conversation(session, conversation_id, access)
+    try:
+        tags, added = await tagging.add(
+            session=session,
+            conversation=conversation,
+            tag_id=body.tag_id,
+            name=body.name,
+            may_create=is_allowed(user_roles(user), Action.CREATE_CUSTOM_TAGS, matrix),
+            now=now,
+            actor_id=access.user_id,
+        )
+    except DomainError as error:
+        raise http_error(error) from error
+    if not added:
+        response.status_code = status.HTTP_200_OK
+    return [TagOut.model_validate(t) for t in tags]
+
+
+@router.delete("/conversations/{conversation_id}/tags/{tag_id}", response_model=list[TagOut])
+async def remove_conversation_tag(
+    conversation_id: int, tag_id: int, session: SessionDep, access: AccessDep, now: NowDep
+) -> list[TagOut]:
+    """Take a tag off the conversation; answers the tags left."""
+    conversation = await tagged_conversation(session, conversation_id, access)
+    try:
+        tags = await tagging.remove(
+            session=session,
+            conversation=conversation,
+            tag_id=tag_id,
+            now=now,
+            actor_id=access.user_id,
+        )
+    except DomainError as error:
+        raise http_error(error) from error
+    return [TagOut.model_validate(t) for t in tags]
 
 
 @router.get("/attachments/{attachment_id}")

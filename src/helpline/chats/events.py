@@ -70,6 +70,21 @@ class ContactLinked(_ConversationEvent):
     previous_contact_id: int | None
 
 
+class TagAdded(_ConversationEvent):
+    """A tag was put on the conversation (``tag`` as the tags API shows it; ``tags``: the
+    conversation's tags after the change)."""
+
+    type = "chat.tag_added"
+    tag: dict[str, Any]
+    tags: list[dict[str, Any]]
+
+
+class TagRemoved(_ConversationEvent):
+    type = "chat.tag_removed"
+    tag: dict[str, Any]
+    tags: list[dict[str, Any]]
+
+
 class AddressSet(Event):
     type = "chat.address_set"
     address: dict[str, Any]

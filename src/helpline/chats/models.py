@@ -133,6 +133,24 @@ class ChatAddress(Base):
     created_at: Mapped[datetime]
 
 
+class ConversationTag(Base):
+    """A tag on a conversation. Deleting the tag takes it off (``ON DELETE CASCADE``);
+    disabling it keeps it here."""
+
+    __tablename__ = "conversation_tags"
+
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_by_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime]
+
+
 class WebchatWidget(Base):
     """A webchat widget a site embeds: the chat queue it feeds and how it looks."""
 

@@ -12,9 +12,11 @@ from helpline.chats.models import (
     ChatMessage,
     ChatOutbox,
     Conversation,
+    ConversationTag,
     WebchatVisitor,
     WebchatWidget,
 )
+from helpline.tags.models import Tag
 
 Row = (
     Conversation
@@ -24,6 +26,7 @@ Row = (
     | ChatAddress
     | WebchatWidget
     | WebchatVisitor
+    | ConversationTag
 )
 
 
@@ -230,3 +233,20 @@ async def visitor_by_token_hash(session: AsyncSession, token_hash: str) -> Webch
 
 async def visitor_by_public_id(session: AsyncSession, public_id: str) -> WebchatVisitor | None:
     return await session.scalar(select(WebchatVisitor).where(WebchatVisitor.public_id == public_id))
+
+
+async def conversation_tags(session: AsyncSession, conversation_id: int) -> Sequence[Tag]:
+    """The tags on a conversation, in alphabetical order."""
+    query = (
+        select(Tag)
+        .join(ConversationTag, ConversationTag.tag_id == Tag.id)
+        .where(ConversationTag.conversation_id == conversation_id)
+        .order_by(Tag.name_key, Tag.id)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def conversation_tag(
+    session: AsyncSession, conversation_id: int, tag_id: int
+) -> ConversationTag | None:
+    return await session.get(ConversationTag, (conversation_id, tag_id))

@@ -5,9 +5,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from helpline.channels.messaging import Channel
+from helpline.tags.schemas import TagName, TagOut
 
 
 class Status(StrEnum):
@@ -93,6 +94,23 @@ class ConversationDetail(BaseModel):
     conversation: ConversationOut
     messages: list[MessageOut]
     has_more: bool
+    tags: list[TagOut] = []
+
+
+class ConversationTagIn(BaseModel):
+    """An enabled tag by ``tag_id``, or by ``name`` (a name no tag has becomes a custom
+    tag, with the "Create custom tags" permission)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tag_id: int | None = None
+    name: TagName | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ConversationTagIn:
+        if (self.tag_id is None) == (self.name is None):
+            raise ValueError("give either tag_id or name")
+        return self
 
 
 class LinkContactIn(BaseModel):

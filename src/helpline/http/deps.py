@@ -56,6 +56,7 @@ class Viewer:
     language: str
     role_names: tuple[str, ...]
     lines: tuple[ViewerLine, ...]
+    notification_sound: bool = True
 
     @classmethod
     def of(cls, user: User) -> Viewer:
@@ -66,6 +67,7 @@ class Viewer:
             language=user.language,
             role_names=tuple(user.role_names),
             lines=tuple(ViewerLine(line.extension, line.label) for line in user.lines),
+            notification_sound=user.notification_sound,
         )
 
 

@@ -36,6 +36,8 @@ from helpline.chats.events import (
     MessageReceived,
     MessageSent,
     MessageStatusChanged,
+    TagAdded,
+    TagRemoved,
 )
 from helpline.chats.service import snapshot as conversation_snapshot
 from helpline.core.permissions import Action, Permission, Role, is_allowed
@@ -70,6 +72,8 @@ CHAT_TYPES = CHAT_LIST_TYPES | {
     MessageStatusChanged.type,
     ConversationRead.type,
     ContactLinked.type,
+    TagAdded.type,
+    TagRemoved.type,
     TYPING,
 }
 EVENT_TYPES.update(dict.fromkeys(sorted(CHAT_TYPES), "chats"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helpline.storage.base import Base
@@ -19,6 +20,10 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # Play a sound with the chat notifications (the popup and the title badge always show).
+    notification_sound: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=sa_true()
+    )
     # Digest HA1 values of the SIP password (RFC 7616): phones authenticate with the user
     # name and this password; the password itself is never stored.
     sip_ha1_md5: Mapped[str | None] = mapped_column(String(64), default=None)

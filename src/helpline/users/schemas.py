@@ -95,6 +95,7 @@ class UserUpdate(BaseModel):
     roles: Roles | None = None
     lines: Lines | None = None
     sip_password: Password | None = None
+    notification_sound: bool | None = None
 
 
 class UserOut(BaseModel):
@@ -106,6 +107,7 @@ class UserOut(BaseModel):
     email: str | None
     is_active: bool
     language: str
+    notification_sound: bool = True
     roles: list[Role] = Field(validation_alias=AliasChoices("role_names", "roles"))
     lines: list[LineOut]
     has_sip_password: bool = False
@@ -120,5 +122,7 @@ class MeUpdate(BaseModel):
 
     display_name: DisplayName | None = None
     language: Language | None = None
+    # A sound with the chat notifications (popup and title badge show either way).
+    notification_sound: bool | None = None
     current_password: str | None = Field(default=None, max_length=1024)
     new_password: Password | None = None

@@ -113,6 +113,9 @@ async def update(
     if "language" in fields and user_in.language is not None:
         user.language = user_in.language
         changed.append("language")
+    if "notification_sound" in fields and user_in.notification_sound is not None:
+        user.notification_sound = user_in.notification_sound
+        changed.append("notification_sound")
     if "password" in fields and user_in.password is not None:
         user.password_hash = hash_password(user_in.password)
         changed.append("password")
@@ -160,6 +163,7 @@ async def update_me(*, session: AsyncSession, user: User, me_in: MeUpdate, now: 
             for key, value in {
                 "display_name": me_in.display_name,
                 "language": me_in.language,
+                "notification_sound": me_in.notification_sound,
                 "password": me_in.new_password,
             }.items()
             if value is not None

@@ -32,6 +32,7 @@ from helpline.channels.messaging import Channel
 from helpline.channels.meta.send import MetaSender
 from helpline.channels.sms.twilio import TwilioSender
 from helpline.chats import api as chats_api
+from helpline.chats import pages as chats_pages
 from helpline.chats import webhooks as chat_webhooks
 from helpline.chats.attachments import AttachmentStore
 from helpline.chats.service import ChatLimits, ChatService, OutboxPolicy
@@ -325,6 +326,7 @@ def create_app(settings: Settings) -> FastAPI:
         trunks_pages.router,
         tags_pages.router,
         canned_messages_pages.agent_router,
+        chats_pages.router,
         canned_messages_pages.admin_router,
         help_pages.router,
     ):

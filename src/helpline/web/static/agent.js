@@ -217,7 +217,17 @@
     if (line) { body.line = line.value; }
     call("/me/login", body);
   });
-  $("offer-accept").onclick = function () { call("/offers/" + $("offer").dataset.offerId + "/accept"); };
+  $("offer-accept").onclick = function () {
+    var offer = state && state.acd.me && state.acd.me.open_offers[0];
+    var accepted = call("/offers/" + $("offer").dataset.offerId + "/accept");
+    // An accepted chat opens in the chat workspace (contact ids are "chat:<conversation>:<n>").
+    var parts = offer && offer.kind === "chat" ? String(offer.contact_id).split(":") : [];
+    if (parts.length === 3) {
+      accepted.then(function () {
+        if ($("agent-error").hidden) { location.assign("/agent/chats?conversation=" + encodeURIComponent(parts[1])); }
+      });
+    }
+  };
   $("offer-decline").onclick = function () { call("/offers/" + $("offer").dataset.offerId + "/decline"); };
   var menu = $("status-menu");
   if (menu) {
