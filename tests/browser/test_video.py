@@ -147,19 +147,24 @@ def test_agent_and_customer_see_each_other_in_a_video_room(
             ],
             "the conversation to be assigned",
         )
-        opened = agent.request.post("/api/v1/video/rooms", data={"conversation_id": mine[0]["id"]})
-        assert opened.ok, opened.text()
-        room = opened.json()
-
-        # The customer gets the link in the chat and follows it; the agent opens the room.
-        link = urlsplit(room["customer_url"])
-        expect(customer.get_by_test_id("webchat-message").last).to_contain_text(
-            f"/video/{room['room_id']}?key="
+        # In the chat workspace the agent opens the room: it opens in a new tab.
+        agent.goto(f"/agent/chats?conversation={mine[0]['id']}")
+        with agent.context.expect_page() as opened:
+            agent.get_by_test_id("chat-video").click()
+        agent_room = opened.value
+        agent_room.on("pageerror", lambda error: errors.append(f"{agent_room.url}: {error}"))
+        expect(agent_room.get_by_test_id("video-status")).to_have_text(
+            "Waiting for the customer to join…"
         )
+        room_id = urlsplit(agent_room.url).path.rsplit("/", 1)[-1]
+
+        # The customer gets the link in the chat and follows it.
+        link = customer.get_by_test_id("webchat-message").last
+        expect(link).to_contain_text(f"/video/{room_id}?key=")
+        url = urlsplit(link.inner_text().split("video call: ", 1)[1].split()[0])
         customer_room = customer.context.new_page()
-        customer_room.goto(f"{link.path}?{link.query}")
-        expect(customer_room.get_by_test_id("video-status")).to_have_text("Waiting for the agent…")
-        agent.goto(urlsplit(room["agent_url"]).path)
+        customer_room.goto(f"{url.path}?{url.query}")
+        agent = agent_room
 
         for page in (agent, customer_room):
             expect(page.locator("#video-room")).to_have_attribute("data-state", "connected")
@@ -170,7 +175,7 @@ def test_agent_and_customer_see_each_other_in_a_video_room(
             "The customer left the video call."
         )
         expect(agent.locator("#video-room")).to_have_attribute("data-state", "ended")
-        assert agent.request.get(f"/api/v1/video/rooms/{room['room_id']}").status == 404
+        assert agent.request.get(f"/api/v1/video/rooms/{room_id}").status == 404
         assert not errors, errors
     finally:
         for context in contexts:

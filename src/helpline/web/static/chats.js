@@ -157,6 +157,7 @@
     $("chat-subtitle").textContent = (T.channels[c.channel] || c.channel) + (c.channel === "webchat" ? "" : " · " + c.customer_address);
     $("chat-status").textContent = T.statuses[c.status] || c.status;
     $("chat-status").dataset.status = c.status;
+    $("chat-video").hidden = !(mine(c) && c.status === "assigned");
     $("chat-unassign").hidden = !(mine(c) || (supervised(c) && c.status === "assigned"));
     $("chat-resolve").hidden = !(mine(c) || (supervised(c) && c.status !== "resolved"));
     var note = "";
@@ -238,6 +239,16 @@
       reloadLists();
     }, fail);
   }
+  $("chat-video").onclick = function () {
+    // Opened now, while the click lets it open; pointed at the room once it exists.
+    var room = window.open("", "_blank");
+    api("POST", "/api/v1/video/rooms", { conversation_id: current.conversation.id }).then(function (made) {
+      if (room) { room.location.href = made.agent_url; } else { window.location.href = made.agent_url; }
+    }, function (error) {
+      if (room) { room.close(); }
+      fail(error);
+    });
+  };
   $("chat-unassign").onclick = function () { conversationAction("unassign"); };
   $("chat-resolve").onclick = function () { conversationAction("resolve"); };
 
