@@ -31,6 +31,7 @@ from helpline.canned_messages.schemas import (
 from helpline.core.permissions import Action, Permission, is_allowed
 from helpline.errors import DomainError, NotAllowed
 from helpline.http.deps import CsrfProtected, MatrixDep, NowDep, SessionDep, require, user_roles
+from helpline.http.forms import enabled_choice, error_messages
 from helpline.http.templates import not_found_page, render
 from helpline.i18n import gettext as _
 from helpline.users import service as user_service
@@ -59,16 +60,6 @@ class Area:
 
 PERSONAL = Area(public=False, url="/agent/canned-messages", section="agent")
 PUBLIC = Area(public=True, url="/admin/canned-messages", section="admin")
-
-
-def error_messages(error: ValidationError | DomainError) -> list[str]:
-    if isinstance(error, DomainError):
-        return [error.message]
-    messages = []
-    for item in error.errors():
-        text = str(item["msg"]).removeprefix("Value error, ")
-        messages.append(text)
-    return messages
 
 
 def _status(error: ValidationError | DomainError) -> int:
@@ -335,10 +326,7 @@ async def _toggle(
     may_manage_public, may_keep_personal = _rights(request, matrix)
     if await _message_in_area(session, area, message_id, user.id, may_manage_public) is None:
         return _not_found(request, matrix)
-    form = await request.form()
-    value = form.get("enabled")
-    # Anything but "true" / "false" reaches the schema as a string and is refused there.
-    enabled: Any = {"true": True, "false": False}.get(str(value), value)
+    enabled = enabled_choice(await request.form())
     try:
         message_in = CannedMessageUpdate.model_validate({"enabled": enabled})
         await service.update(

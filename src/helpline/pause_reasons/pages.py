@@ -3,14 +3,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.core.permissions import Action, Permission, is_allowed
 from helpline.errors import DomainError
 from helpline.http.deps import CsrfProtected, MatrixDep, NowDep, SessionDep, require, user_roles
+from helpline.http.forms import (
+    change_or_relist,
+    enabled_choice,
+    error_messages,
+    redirect_done,
+)
 from helpline.http.templates import not_found_page, render
 from helpline.i18n import gettext as _
 from helpline.pause_reasons import service
@@ -25,19 +31,13 @@ Manager = Annotated[User, Depends(require(Action.MANAGE_PAUSE_REASONS))]
 LIST_URL = "/admin/pause-reasons"
 
 
-def error_messages(error: ValidationError | DomainError) -> list[str]:
-    if isinstance(error, DomainError):
-        return [error.message]
-    return [str(item["msg"]).removeprefix("Value error, ") for item in error.errors()]
-
-
 def can_manage(request: Request, matrix: dict[Permission, bool]) -> bool:
     # The request's plain copy of the user: after a rollback the ORM object cannot load.
     return is_allowed(user_roles(request.state.user), Action.MANAGE_PAUSE_REASONS, matrix)
 
 
 def _done(flash: str) -> Response:
-    return RedirectResponse(f"{LIST_URL}?done={flash}", status_code=status.HTTP_303_SEE_OTHER)
+    return redirect_done(LIST_URL, flash)
 
 
 async def _list_page(
@@ -126,26 +126,27 @@ async def _change(
     data: dict[str, Any],
     flash: str,
 ) -> Response:
-    try:
-        await service.get(session=session, reason_id=reason_id)
-    except DomainError:
-        return _not_found(request, matrix)
-    try:
-        reason_in = PauseReasonUpdate.model_validate(data)
+    async def relist(errors: list[str]) -> Response:
+        edit = reason_id if "name" in data else None
+        return await _list_page(request, session, matrix, errors=errors, edit=edit, status_code=422)
+
+    async def update() -> None:
         await service.update(
-            session=session, reason_id=reason_id, reason_in=reason_in, now=now, actor_id=manager.id
+            session=session,
+            reason_id=reason_id,
+            reason_in=PauseReasonUpdate.model_validate(data),
+            now=now,
+            actor_id=manager.id,
         )
-    except (ValidationError, DomainError) as error:
-        await session.rollback()
-        return await _list_page(
-            request,
-            session,
-            matrix,
-            errors=error_messages(error),
-            edit=reason_id if "name" in data else None,
-            status_code=422,
-        )
-    return _done(flash)
+
+    return await change_or_relist(
+        session=session,
+        exists=lambda: service.get(session=session, reason_id=reason_id),
+        change=update,
+        not_found=lambda: _not_found(request, matrix),
+        relist=relist,
+        done=lambda: _done(flash),
+    )
 
 
 @router.post("/{reason_id}", dependencies=[CsrfProtected])
@@ -171,10 +172,7 @@ async def enable_pause_reason_submit(
     now: NowDep,
     matrix: MatrixDep,
 ) -> Response:
-    form = await request.form()
-    value = form.get("enabled")
-    # Anything but "true" / "false" reaches the schema as a string and is refused there.
-    enabled: Any = {"true": True, "false": False}.get(str(value), value)
+    enabled = enabled_choice(await request.form())
     flash = "enabled" if enabled is True else "disabled"
     return await _change(
         request, session, manager, matrix, now, reason_id, {"enabled": enabled}, flash

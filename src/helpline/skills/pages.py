@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from helpline.core.permissions import Action, Permission, Role, is_allowed
 from helpline.errors import DomainError
 from helpline.http.deps import CsrfProtected, MatrixDep, NowDep, SessionDep, require, user_roles
+from helpline.http.forms import error_messages
 from helpline.http.templates import not_found_page, render
 from helpline.i18n import gettext as _
 from helpline.skills import service
@@ -26,12 +27,6 @@ Matrix = dict[Permission, bool]
 
 LIST_URL = "/admin/skills"
 PROFICIENCIES = list(range(MIN_PROFICIENCY, MAX_PROFICIENCY + 1))
-
-
-def error_messages(error: ValidationError | DomainError) -> list[str]:
-    if isinstance(error, DomainError):
-        return [error.message]
-    return [str(item["msg"]).removeprefix("Value error, ") for item in error.errors()]
 
 
 def can_manage(request: Request, matrix: Matrix) -> bool:

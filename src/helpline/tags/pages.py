@@ -5,14 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.core.permissions import Action, Permission
 from helpline.errors import DomainError
 from helpline.http.deps import CsrfProtected, MatrixDep, NowDep, SessionDep, require
+from helpline.http.forms import (
+    change_or_relist,
+    enabled_choice,
+    error_messages,
+    redirect_done,
+)
 from helpline.http.templates import not_found_page, render
 from helpline.i18n import gettext as _
 from helpline.tags import service
@@ -28,12 +34,6 @@ Matrix = dict[Permission, bool]
 LIST_URL = "/admin/tags"
 
 
-def error_messages(error: ValidationError | DomainError) -> list[str]:
-    if isinstance(error, DomainError):
-        return [error.message]
-    return [str(item["msg"]).removeprefix("Value error, ") for item in error.errors()]
-
-
 def _flash(done: str | None) -> str | None:
     messages = {
         "created": _("The tag was added."),
@@ -46,7 +46,7 @@ def _flash(done: str | None) -> str | None:
 
 
 def _done(flash: str) -> Response:
-    return RedirectResponse(f"{LIST_URL}?done={flash}", status_code=status.HTTP_303_SEE_OTHER)
+    return redirect_done(LIST_URL, flash)
 
 
 def _not_found(request: Request, matrix: Matrix) -> Response:
@@ -136,26 +136,27 @@ async def _change(
     data: dict[str, Any],
     flash: str,
 ) -> Response:
-    try:
-        await service.get(session=session, tag_id=tag_id)
-    except DomainError:
-        return _not_found(request, matrix)
-    try:
-        tag_in = TagUpdate.model_validate(data)
+    async def relist(errors: list[str]) -> Response:
+        edit = tag_id if "name" in data else None
+        return await _list_page(request, session, matrix, errors=errors, edit=edit, status_code=422)
+
+    async def update() -> None:
         await service.update(
-            session=session, tag_id=tag_id, tag_in=tag_in, now=now, actor_id=manager.id
+            session=session,
+            tag_id=tag_id,
+            tag_in=TagUpdate.model_validate(data),
+            now=now,
+            actor_id=manager.id,
         )
-    except (ValidationError, DomainError) as error:
-        await session.rollback()
-        return await _list_page(
-            request,
-            session,
-            matrix,
-            errors=error_messages(error),
-            edit=tag_id if "name" in data else None,
-            status_code=422,
-        )
-    return _done(flash)
+
+    return await change_or_relist(
+        session=session,
+        exists=lambda: service.get(session=session, tag_id=tag_id),
+        change=update,
+        not_found=lambda: _not_found(request, matrix),
+        relist=relist,
+        done=lambda: _done(flash),
+    )
 
 
 @router.post("/{tag_id}", dependencies=[CsrfProtected])
@@ -181,10 +182,7 @@ async def enable_tag_submit(
     now: NowDep,
     matrix: MatrixDep,
 ) -> Response:
-    form = await request.form()
-    value = form.get("enabled")
-    # Anything but "true" / "false" reaches the schema as a string and is refused there.
-    enabled: Any = {"true": True, "false": False}.get(str(value), value)
+    enabled = enabled_choice(await request.form())
     flash = "enabled" if enabled is True else "disabled"
     return await _change(
         request, session, manager, matrix, now, tag_id, {"enabled": enabled}, flash
