@@ -18,7 +18,7 @@ from tests.chats.conftest import (
     offer_of,
     sms,
 )
-from tests.support import Helpline
+from tests.support import Helpline, wait_until
 
 
 def events_of(admin: Any, prefix: str = "chat.") -> list[dict[str, Any]]:
@@ -242,3 +242,39 @@ def test_bad_requests_store_nothing(helpline: Helpline, admin: Any) -> None:
     assert len(detail["messages"]) == 1
     helpline.create_user("nobody")
     assert helpline.login("nobody").get("/api/v1/chats/conversations").status_code == 403
+
+
+def test_an_agent_takes_as_many_chats_as_the_queue_allows(helpline: Helpline, admin: Any) -> None:
+    """The queue's maximum of concurrent chats per agent is what counts (here 5, above the
+    default of 3), also after an admin changes it and for a temporary agent."""
+    ann = helpline.create_user("ann", "agent")
+    queue = chat_queue(helpline, admin, ann, max_concurrent_chats=5)
+    agent = helpline.login("ann")
+    agent.post("/api/v1/acd/me/login", json={})
+
+    def chats_of(client: Any) -> int:
+        view = client.get("/api/v1/acd/me").json()
+        return len(view["open_offers"]) + len(view["contacts"])
+
+    for index in range(6):
+        sms(
+            helpline,
+            f"question {index}",
+            message_id=f"SMcap{index}",
+            sender=f"+3934711100{index:02d}",
+        )
+    wait_until(lambda: chats_of(agent) == 5, what="five chats offered to Ann")
+    assert chats_of(agent) == 5  # the sixth waits
+
+    changed = admin.patch(f"/api/v1/chat-queues/{queue}", json={"max_concurrent_chats": 6})
+    assert changed.status_code == 200, changed.text
+    wait_until(lambda: chats_of(agent) == 6, what="the sixth chat once the limit is 6")
+
+    # A supervisor logs Bea (no agent role) into the queue: the queue's limit is hers too.
+    bea = helpline.create_user("bea", "supervisor")
+    temporary = helpline.login("bea")
+    logged = admin.post(f"/api/v1/acd/queues/chat:{queue}/agents/{bea.id}/login")
+    assert logged.status_code == 200, logged.text
+    for index in range(7):
+        sms(helpline, f"more {index}", message_id=f"SMbea{index}", sender=f"+3934722200{index:02d}")
+    wait_until(lambda: chats_of(temporary) == 6, what="six chats offered to Bea")

@@ -163,6 +163,8 @@ class AcdService:
         self._last_seq = 0
         self._view_tasks: set[asyncio.Task[None]] = set()
         self._card_sources: list[Callable[[str], dict[str, Any] | None]] = []
+        # chat queue -> the most chats an agent takes from it at once
+        self._chat_capacities: dict[str, int] = {}
 
     def observe(self, observer: Callable[[Sequence[Change]], None]) -> None:
         """Call ``observer`` with the events of every committed command, in order.
@@ -328,14 +330,18 @@ class AcdService:
             if not user.is_active:
                 continue
             key = agent_key(user.id)
+            member_of = memberships.get(key, {})
             agents.append(
                 AgentConfig(
                     key,
                     skills={str(s): p for s, p in skills.get(user.id, {}).items()},
-                    chat_capacity=CHAT_CAPACITY,
-                    memberships=memberships.get(key, {}),
+                    # The queues' own limits are the ones that count: the agent's overall
+                    # one only caps the sum (it had capped every agent at 3 chats).
+                    chat_capacity=sum(c for c in member_of.values() if c) or CHAT_CAPACITY,
+                    memberships=member_of,
                 )
             )
+        self._chat_capacities = chat_capacity
         return queues, agents
 
     def _reconfigure(self, queues: list[QueueConfig], agents: list[AgentConfig]) -> list[str]:
@@ -380,6 +386,7 @@ class AcdService:
                 continue
             if config is not None:
                 data["skills"] = dict(config.skills)
+                data["chat_capacity"] = config.chat_capacity
                 data["memberships"] = {k: v for k, v in config.memberships.items() if k in known}
             else:
                 data["memberships"] = {}
@@ -510,7 +517,7 @@ class AcdService:
                 config = AgentConfig(
                     agent,
                     skills={str(s): p for s, p in skills.items()},
-                    chat_capacity=CHAT_CAPACITY,
+                    chat_capacity=self._chat_capacities.get(queue_id, CHAT_CAPACITY),
                 )
                 router.add_agent(config)
                 self._temporary.add(agent)
