@@ -276,6 +276,32 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.bus = EventBus()
     app.state.video_rooms = VideoRooms()
 
+    # FastAPI (0.137 and later) walks the routes in order on every request, past every
+    # included router, until one matches: the busiest paths that are not the API's (health
+    # checks, static files, sockets, providers' webhooks) come first.
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz(request: Request) -> JSONResponse:
+        try:
+            async with request.app.state.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except Exception as error:  # noqa: BLE001 - any failure means unhealthy
+            return JSONResponse({"status": "unhealthy", "database": str(error)}, status_code=503)
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        WEBSOCKET_CLIENTS.set(request.app.state.bus.subscriber_count)
+        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(realtime_api.ws_router)
+    app.include_router(chats_api.media_router)
+    app.include_router(chat_webhooks.router)
+    app.include_router(webchat_api.visitor_router)
+    app.include_router(webchat_api.ws_router)
+    app.include_router(webchat_pages.router)
+    app.include_router(video_api.ws_router)
+    app.include_router(video_pages.router)
     for router in (
         auth_api.router,
         auth_api.tokens_router,
@@ -305,14 +331,6 @@ def create_app(settings: Settings) -> FastAPI:
         realtime_api.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
-    app.include_router(realtime_api.ws_router)
-    app.include_router(chats_api.media_router)
-    app.include_router(chat_webhooks.router)
-    app.include_router(webchat_api.visitor_router)
-    app.include_router(webchat_api.ws_router)
-    app.include_router(webchat_pages.router)
-    app.include_router(video_api.ws_router)
-    app.include_router(video_pages.router)
     for router in (
         auth_pages.router,
         section_pages.router,
@@ -331,21 +349,6 @@ def create_app(settings: Settings) -> FastAPI:
         help_pages.router,
     ):
         app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz(request: Request) -> JSONResponse:
-        try:
-            async with request.app.state.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
-        except Exception as error:  # noqa: BLE001 - any failure means unhealthy
-            return JSONResponse({"status": "unhealthy", "database": str(error)}, status_code=503)
-        return JSONResponse({"status": "ok", "version": __version__})
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics(request: Request) -> Response:
-        WEBSOCKET_CLIENTS.set(request.app.state.bus.subscriber_count)
-        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     _install_error_handlers(app)
     app.add_middleware(
