@@ -69,6 +69,7 @@ from helpline.trunks import api as trunks_api
 from helpline.trunks import pages as trunks_pages
 from helpline.users import api as users_api
 from helpline.users import pages as users_pages
+from helpline.voice import api as voice_api
 from helpline.voice.service import VoiceService
 from helpline.web.middleware import BodySizeLimit, RequestLocale, SecurityHeaders
 from helpline.webchat import api as webchat_api
@@ -290,6 +291,8 @@ def create_app(settings: Settings) -> FastAPI:
         prompts_api.music_router,
         trunks_api.router,
         softphone_api.router,
+        voice_api.router,
+        voice_api.recordings_router,
         contacts_api.router,
         chats_api.router,
         webchat_api.router,
