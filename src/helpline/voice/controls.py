@@ -225,8 +225,13 @@ class CallControls:
         return state
 
     def agent_call(self, agent_id: str) -> dict[str, Any]:
-        """My call and its controls' state (404 when I am on no call)."""
-        return self.describe(self._agent_call(agent_id))
+        """My call and its controls' state (404 when I am on no call). A supervisor who
+        only listens is not shown: silent monitoring is silent."""
+        described = self.describe(self._agent_call(agent_id))
+        described["monitors"] = [
+            m for m in described["monitors"] if m["mode"] != MonitorMode.LISTEN.value
+        ]
+        return described
 
     def describe(self, state: CallState) -> dict[str, Any]:
         call = state.call

@@ -41,6 +41,30 @@
       return response;
     });
   }
+  // Monitoring an agent's call: the supervisor's phone (or softphone) is called and joins.
+  function monitor(agentId, mode) {
+    showError("");
+    return fetch("/api/v1/calls/agents/" + agentId + "/monitor", {
+      method: mode ? "PUT" : "DELETE", headers: { "content-type": "application/json" },
+      body: mode ? JSON.stringify({ mode: mode }) : undefined, credentials: "same-origin"
+    }).then(function (response) {
+      if (!response.ok) {
+        response.json().then(function (data) {
+          var detail = data.detail;
+          showError(typeof detail === "string" ? detail : (detail && detail.message) || T.failed);
+        }, function () { showError(T.failed); });
+      } else {
+        var note = $("monitor-note");
+        if (note) { note.textContent = mode ? T.monitor.calling : ""; note.hidden = !mode; }
+      }
+      return response;
+    });
+  }
+  function monitorButton(agentId, mode, label, testid) {
+    var button = el("button", label, { type: "button", "class": "secondary", "data-testid": testid });
+    button.onclick = function () { monitor(agentId, mode); };
+    return button;
+  }
   function metric(list, label, value) {
     list.appendChild(el("dt", label));
     list.appendChild(el("dd", value));
@@ -127,6 +151,12 @@
         else { cell.appendChild(action(T.pause_all, base + "pause", "agent-pause")); }
       }
       if (a.status === "wrap_up") { cell.appendChild(action(T.end_wrap_up, base + "end-wrap-up", "agent-end-wrap-up")); }
+      if (a.status === "busy" && T.monitor) {
+        cell.appendChild(monitorButton(a.agent_id, "listen", T.monitor.listen, "agent-monitor-listen"));
+        cell.appendChild(monitorButton(a.agent_id, "whisper", T.monitor.whisper, "agent-monitor-whisper"));
+        cell.appendChild(monitorButton(a.agent_id, "barge", T.monitor.barge, "agent-monitor-barge"));
+        cell.appendChild(monitorButton(a.agent_id, null, T.monitor.stop, "agent-monitor-stop"));
+      }
       tr.appendChild(cell);
       rows.appendChild(tr);
     });
