@@ -122,6 +122,12 @@ def test_recordings_are_for_supervisors_of_their_queue_and_admins(helpline: Help
     assert listed.status_code == 200
     assert [r["id"] for r in listed.json()] == [outside, good]
     assert admin.get("/api/v1/recordings", params={"call_id": "other"}).json() == []
+    by_queue = admin.get("/api/v1/recordings", params={"queue_id": queue_key}).json()
+    assert len(by_queue) == 2
+    assert admin.get("/api/v1/recordings", params={"queue_id": "call:0"}).json() == []
+    page = admin.get(f"/supervisor/queues/{queue_key}")
+    assert page.status_code == 200
+    assert 'data-testid="recordings-table"' in page.text
     download = admin.get(f"/api/v1/recordings/{good}/file")
     assert download.status_code == 200
     assert download.content == b"RIFF....WAVE"

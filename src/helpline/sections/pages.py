@@ -271,6 +271,12 @@ async def supervisor_labels(session: Any) -> dict[str, Any]:
                 "stop": _("Stop monitoring"),
                 "calling": _("Your phone is ringing: answer it to join the call."),
             },
+            "recording_kinds": {
+                "mixed": _("Everyone"),
+                "caller": _("Caller"),
+                "agent": _("Agent"),
+                "third_party": _("Third party"),
+            },
         }
     )
     labels["metrics"]["service_level"] = _("Service level")

@@ -177,10 +177,13 @@ async def list_recordings(
     matrix: MatrixDep,
     call_id: Annotated[str | None, Query(max_length=200)] = None,
     contact_id: Annotated[str | None, Query(max_length=64)] = None,
+    queue_id: Annotated[str | None, Query(max_length=40)] = None,
 ) -> list[RecordingOut]:
-    """A call's recordings (the mix and each party's file, per segment), newest first;
-    only those of queues I supervise."""
+    """Calls' recordings (the mix and each party's file, per segment), newest first (at
+    most 200); only those of queues I supervise."""
     queues = await _visible(session, acd, user, matrix)
+    if queue_id is not None:
+        queues = [queue for queue in queues if queue == queue_id]
     rows = await repository.list_recordings(
         session, call_id=call_id, contact_id=contact_id, queue_ids=queues
     )

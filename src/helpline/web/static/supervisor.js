@@ -65,6 +65,40 @@
     button.onclick = function () { monitor(agentId, mode); };
     return button;
   }
+  // The queue's call recordings, a row per call segment with a link per file.
+  function loadRecordings() {
+    var rows = $("recordings-rows");
+    if (!rows || !queueKey) { return; }
+    fetch("/api/v1/recordings?queue_id=" + encodeURIComponent(queueKey), { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : []; })
+      .then(function (recordings) {
+        rows.textContent = "";
+        var segments = {};
+        var order = [];
+        recordings.forEach(function (r) {
+          var key = r.call_id + "#" + r.segment;
+          if (!segments[key]) { segments[key] = []; order.push(key); }
+          segments[key].push(r);
+        });
+        order.forEach(function (key) {
+          var files = segments[key];
+          var first = files[0];
+          var tr = el("tr", null, { "data-testid": "recording-row" });
+          tr.appendChild(el("td", first.call_id.slice(0, 12) + (first.segment > 1 ? " · " + first.segment : "")));
+          tr.appendChild(el("td", new Date(first.started_at).toLocaleString()));
+          tr.appendChild(el("td", first.duration_ms === null ? "—" : duration(first.duration_ms / 1000)));
+          var cell = el("td");
+          files.forEach(function (r) {
+            var label = (T.recording_kinds && T.recording_kinds[r.kind]) || r.kind;
+            cell.appendChild(el("a", label, { href: "/api/v1/recordings/" + r.id + "/file", download: "", "data-testid": "recording-file" }));
+            cell.appendChild(document.createTextNode(" "));
+          });
+          tr.appendChild(cell);
+          rows.appendChild(tr);
+        });
+        $("no-recordings").hidden = order.length > 0;
+      });
+  }
   function metric(list, label, value) {
     list.appendChild(el("dt", label));
     list.appendChild(el("dd", value));
@@ -219,6 +253,7 @@
     $("log-agents-open").onclick = function () { $("log-agents").showModal(); loadCandidates(); };
     $("candidate-search").oninput = loadCandidates;
     $("candidate-role").onchange = loadCandidates;
+    if ($("recordings-refresh")) { $("recordings-refresh").onclick = loadRecordings; loadRecordings(); }
   }
   Helpline.live(["acd.queue_view"], function (initial, _last, serverTime) {
     state = initial;
