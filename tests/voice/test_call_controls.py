@@ -5,7 +5,8 @@ party's 1500 Hz, the supervisor's 2000 Hz. What each one hears is then tested fo
 tones it must and must not hear. The caller is our SIP stack with a plain RTP socket (as
 in ``test_queue_calls``); the phones are :class:`TonePhone`: a REGISTERed line on our
 stack that answers INVITEs, sends its tone at a 20 ms pace and keeps what it hears, by
-phase. The recording test's agent is sipp, echoing what it hears.
+phase. The recording test's agent is sipp, echoing what it hears; in the last test the
+supervisor's phone is baresip (in a network namespace), recording what it hears.
 """
 
 from __future__ import annotations
@@ -26,10 +27,13 @@ from helpline.channels.media.rtp import RtpPacket, RtpSender
 from helpline.channels.sip import sdp
 from helpline.channels.sip.endpoint import SipEndpoint
 from helpline.channels.sip.transaction import Timers, new_tag
+from helpline.channels.sip.transport import Peer
 from helpline.timeutil import utcnow
 from helpline.users import service as users
 from helpline.users.schemas import UserCreate
 from tests.support import Helpline, wait_until
+from tests.voice import test_baresip
+from tests.voice.test_baresip import Baresip, Namespace, _loudest_stretch, _registered_phones
 from tests.voice.test_queue_calls import (
     AGENT_PHONE,
     SIP_PASSWORD,
@@ -40,6 +44,11 @@ from tests.voice.test_queue_calls import (
     _setup,
 )
 from tests.voice.test_registrar import Phone
+
+# The phone tests' fixtures (a network namespace, baresip, the app on the namespace's veth).
+netns = test_baresip.netns
+baresip = test_baresip.baresip
+call_center_on = test_baresip.call_center_on
 
 CALLER = 440.0
 AGENT = 1000.0
@@ -66,9 +75,10 @@ class TonePhone:
         self.answered = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
 
-    async def start(self, extension: str, username: str) -> None:
+    async def start(self, extension: str, username: str, server: str = "127.0.0.1") -> None:
         await self.endpoint.start("127.0.0.1", 0)
         registrar = Phone(self.sip_port, username=username, password=SIP_PASSWORD)
+        registrar.server = Peer("UDP", server, self.sip_port)
         await registrar.endpoint.start("127.0.0.1", 0)
         try:
             contact = f"<sip:{extension}@127.0.0.1:{self.endpoint.port}>"
@@ -538,3 +548,87 @@ def test_a_recorded_call_paused_in_the_middle_has_silence_there_and_tone_around(
     agent_client = helpline.login("agent1", "login-password-1")
     assert agent_client.get("/api/v1/recordings").status_code == 403
     assert agent_client.get(f"/api/v1/recordings/{listed[0]['id']}/file").status_code == 403
+
+
+def test_baresip_as_the_supervisors_phone_hears_the_call_and_is_not_heard(
+    call_center_on: Helpline,
+    netns: Namespace,
+    baresip: str,
+    tmp_path: Path,
+) -> None:
+    """Monitor (listen) with a real SIP phone: baresip, line 301 of a supervisor, answers by
+    itself, plays 1000 Hz and records what it hears. The agent's phone sends 1500 Hz."""
+    helpline = call_center_on
+    setup = _setup(helpline)
+    boss = _add_user(helpline, "super1", ["supervisor"], "301")
+    admin = setup["admin"]
+    assigned = admin.put(
+        f"/api/v1/call-queues/{setup['queue']['id']}/assignments",
+        json={"agents": [setup["agent"].id], "supervisors": [boss.id]},
+    )
+    assert assigned.status_code == 200, assigned.text
+    voice = helpline.app.state.voice
+    phone = Baresip(baresip, netns, tmp_path / "baresip", voice.port)
+    (phone.directory / "accounts").write_text(
+        f"<sip:301@{netns.host_address}:{voice.port}>;auth_user=super1;"
+        f"auth_pass={SIP_PASSWORD};regint=60;answermode=auto\n"
+    )
+    phone.start()
+    agent = _agent_ready(helpline)
+    supervisor = helpline.login("super1", "login-password-1")
+    agent_call = f"/api/v1/calls/agents/{setup['agent'].id}"
+    try:
+        wait_until(
+            lambda: any(ext == "301" for ext, _ in _registered_phones(helpline)),
+            what="baresip's registration of line 301",
+        )
+
+        async def the_call() -> None:
+            agent_phone = TonePhone(voice.port, THIRD)
+            caller = Caller(voice.port)
+            caller.server = Peer("UDP", netns.host_address, voice.port)
+            try:
+                await agent_phone.start("201", "agent1", netns.host_address)
+                voice.forget_configuration()
+                invite, response = await _answered_call(caller, agent_phone)
+                listen = await _call(
+                    supervisor, "PUT", agent_call + "/monitor", json={"mode": "listen"}
+                )
+                assert listen.status_code == 200, listen.text
+
+                def joined() -> bool:
+                    monitors = supervisor.get(agent_call).json()["monitors"]
+                    return [m["state"] for m in monitors] == ["joined"]
+
+                await _until(joined, "baresip answers")
+                await caller.talk(0.5, CALLER)
+                marks = (len(caller.heard), agent_phone.mark())
+                await caller.talk(2.0, CALLER)
+                assert _tones(_last_second(caller.heard, marks[0], len(caller.heard))) == {THIRD}
+                agent_heard = _last_second(agent_phone.heard, marks[1], agent_phone.mark())
+                assert _tones(agent_heard) == {CALLER}
+                # Silent monitoring is silent: the agent's own view does not show it.
+                mine = (await _call(agent, "GET", "/api/v1/calls/me")).json()
+                assert mine["monitors"] == []
+                assert await caller.hang_up(invite, response) == 200
+            finally:
+                await caller.close()
+                await agent_phone.close()
+
+        asyncio.run(the_call())
+        wait_until(
+            lambda: any(e.type == "call.monitor_ended" for e in _events(helpline, "call.")),
+            what="the monitor's end",
+        )
+        phone.stop()
+        heard = _loudest_stretch(phone.heard())
+        assert len(heard) >= 16000, f"only {len(heard) / 16000:.2f} s of audio"
+        assert _tones(heard) == {CALLER, THIRD}
+    except BaseException:
+        phone.stop()
+        print(f"---- baresip's log ({phone.log}) ----\n{phone.output()[-6000:]}")
+        raise
+    finally:
+        phone.stop()
+    ended = [e for e in _events(helpline, "call.monitor_ended")]
+    assert [e.payload["reason"] for e in ended] == ["call ended"]
