@@ -81,7 +81,8 @@
           segments[key].push(r);
         });
         order.forEach(function (key) {
-          var files = segments[key];
+          var kinds = ["mixed", "caller", "agent", "third_party"];
+          var files = segments[key].sort(function (a, b) { return kinds.indexOf(a.kind) - kinds.indexOf(b.kind); });
           var first = files[0];
           var tr = el("tr", null, { "data-testid": "recording-row" });
           tr.appendChild(el("td", first.call_id.slice(0, 12) + (first.segment > 1 ? " · " + first.segment : "")));
