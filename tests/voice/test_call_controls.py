@@ -26,6 +26,7 @@ from helpline.channels.media import g711, tone, wav
 from helpline.channels.media.rtp import RtpPacket, RtpSender
 from helpline.channels.sip import sdp
 from helpline.channels.sip.endpoint import SipEndpoint
+from helpline.channels.sip.message import Headers, Request, parse_name_addr
 from helpline.channels.sip.transaction import Timers, new_tag
 from helpline.channels.sip.transport import Peer
 from helpline.timeutil import utcnow
@@ -74,6 +75,7 @@ class TonePhone:
         self.byes = 0
         self.answered = asyncio.Event()
         self._sender: asyncio.Task[None] | None = None
+        self.dialog: tuple[Request, Peer, str] | None = None  # the INVITE, its peer, our tag
 
     async def start(self, extension: str, username: str, server: str = "127.0.0.1") -> None:
         await self.endpoint.start("127.0.0.1", 0)
@@ -91,6 +93,7 @@ class TonePhone:
         request = transaction.request
         if request.method == "INVITE":
             self.invites += 1
+            self.dialog = (request, transaction.peer, new_tag())
             offer = sdp.negotiate(sdp.parse(request.body))
             self.remote = (offer.remote_address, offer.remote_port)
             self.codec = g711.get_codec(offer.codec)
@@ -105,7 +108,7 @@ class TonePhone:
                 self.endpoint.response(
                     request,
                     200,
-                    to_tag=new_tag(),
+                    to_tag=self.dialog[2],
                     headers=[
                         ("Contact", f"<sip:phone@127.0.0.1:{self.endpoint.port}>"),
                         ("Content-Type", "application/sdp"),
@@ -130,6 +133,20 @@ class TonePhone:
 
     def on_stray_response(self, response, peer):  # type: ignore[no-untyped-def]
         pass
+
+    async def hang_up(self) -> int:
+        """BYE in the dialog of the INVITE we answered (the person puts the phone down)."""
+        assert self.dialog is not None
+        invite, peer, tag = self.dialog
+        contact = parse_name_addr(invite.headers.get("Contact") or "")
+        headers = Headers()
+        headers.add("From", f"{invite.headers.get('To')};tag={tag}")
+        headers.add("To", invite.headers.get("From") or "")
+        headers.add("Call-ID", invite.headers.get("Call-ID") or "")
+        headers.add("CSeq", "1 BYE")
+        self.remote = None
+        bye = Request("BYE", str(contact.uri), headers)
+        return (await self.endpoint.send_request(bye, peer).final()).status
 
     async def _send(self) -> None:
         sender: RtpSender | None = None
@@ -319,7 +336,7 @@ def test_the_agent_drops_the_third_party_and_talks_on_with_the_caller(
     voice_call_center: Helpline,
 ) -> None:
     helpline = voice_call_center
-    _setup(helpline)
+    setup = _setup(helpline, queue_settings={"record_calls": True})
     _add_user(helpline, "agent2", ["agent"], "202")
     agent = _agent_ready(helpline)
 
@@ -350,6 +367,24 @@ def test_the_agent_drops_the_third_party_and_talks_on_with_the_caller(
     _run_with_phones(helpline, [("201", "agent1", AGENT), ("202", "agent2", THIRD)], scenario)
     left = [e for e in _events(helpline, "call.party_left")]
     assert [e.payload["reason"] for e in left] == ["dropped"]
+    # The recording restarts when the parties change: each segment holds who was talking.
+    wait_until(
+        lambda: len(_events(helpline, "call.recording_stopped")) == 3,
+        what="the last recording segment's end",
+    )
+    recordings = setup["admin"].get("/api/v1/recordings").json()
+    segments: dict[int, list[str]] = {}
+    for row in recordings:
+        segments.setdefault(row["segment"], []).append(row["kind"])
+    assert {number: sorted(kinds) for number, kinds in segments.items()} == {
+        1: ["agent", "caller", "mixed"],
+        2: ["agent", "caller", "mixed", "third_party"],
+        3: ["agent", "caller", "mixed"],
+    }
+    data_dir = Path(helpline.app.state.settings.data_dir)
+    third = next(r for r in recordings if r["kind"] == "third_party")
+    pcm = bytes(wav.read_wav(data_dir / third["path"]))
+    assert _tones(_loudest_stretch(pcm)) == {THIRD}
 
 
 def test_a_supervisor_listens_whispers_and_barges_from_their_phone(
@@ -632,3 +667,66 @@ def test_baresip_as_the_supervisors_phone_hears_the_call_and_is_not_heard(
         phone.stop()
     ended = [e for e in _events(helpline, "call.monitor_ended")]
     assert [e.payload["reason"] for e in ended] == ["call ended"]
+
+
+def test_the_agent_hanging_up_in_a_three_way_leaves_the_caller_with_the_third_party(
+    voice_call_center: Helpline,
+) -> None:
+    helpline = voice_call_center
+    _setup(helpline)
+    _add_user(helpline, "agent2", ["agent"], "202")
+    agent = _agent_ready(helpline)
+
+    async def scenario(caller: Caller, phones: list[TonePhone]) -> None:
+        agent_phone, third = phones
+        invite, response = await _answered_call(caller, agent_phone)
+        added = await _call(agent, "POST", "/api/v1/calls/me/parties", json={"target": "202"})
+        assert added.status_code == 202, added.text
+        await _until(third.answered.is_set, "the third party answers")
+        await caller.talk(0.5, CALLER)
+        assert await agent_phone.hang_up() == 200
+        await caller.talk(0.5, CALLER)
+        marks = (len(caller.heard), third.mark())
+        await caller.talk(1.5, CALLER)
+        assert _tones(_last_second(caller.heard, marks[0], len(caller.heard))) == {THIRD}
+        assert _tones(_last_second(third.heard, marks[1], third.mark())) == {CALLER}
+        me = (await _call(agent, "GET", "/api/v1/acd/me")).json()
+        assert me["status"] in ("wrap_up", "ready"), me
+        # The third party hangs up: the call is over, the caller hears BYE.
+        assert await third.hang_up() == 200
+        await _until(caller.hung_up.is_set, "the caller is hung up")
+        assert invite is not None
+        assert response.status == 200
+
+    _run_with_phones(helpline, [("201", "agent1", AGENT), ("202", "agent2", THIRD)], scenario)
+    left = [e for e in _events(helpline, "call.")]
+    types = [e.type for e in left]
+    assert "call.agent_left" in types
+    reasons = [e.payload["reason"] for e in left if e.type == "call.party_left"]
+    assert reasons == ["hung up"]
+
+
+def test_ending_a_three_way_on_the_dashboard_ends_it_for_everyone(
+    voice_call_center: Helpline,
+) -> None:
+    helpline = voice_call_center
+    _setup(helpline)
+    _add_user(helpline, "agent2", ["agent"], "202")
+    agent = _agent_ready(helpline)
+
+    async def scenario(caller: Caller, phones: list[TonePhone]) -> None:
+        agent_phone, third = phones
+        await _answered_call(caller, agent_phone)
+        added = await _call(agent, "POST", "/api/v1/calls/me/parties", json={"target": "202"})
+        assert added.status_code == 202, added.text
+        await _until(third.answered.is_set, "the third party answers")
+        contact_id = (await _call(agent, "GET", "/api/v1/calls/me")).json()["contact_id"]
+        ended = await _call(agent, "POST", f"/api/v1/acd/contacts/{contact_id}/end")
+        assert ended.status_code == 200, ended.text
+        await _until(caller.hung_up.is_set, "the caller is hung up")
+        await _until(lambda: third.byes == 1 and agent_phone.byes == 1, "the phones hung up")
+
+    _run_with_phones(helpline, [("201", "agent1", AGENT), ("202", "agent2", THIRD)], scenario)
+    reasons = [e.payload["reason"] for e in _events(helpline, "call.party_left")]
+    assert reasons == ["call ended"]
+    assert not _events(helpline, "call.agent_left")

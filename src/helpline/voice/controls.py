@@ -178,7 +178,9 @@ class CallControls:
             return
         if not _talking_on(state):
             return
-        if call.agent_done.is_set() and not state.agent_left:
+        agent_leg = call.agent_leg
+        hung_up = agent_leg is not None and agent_leg.state is LegState.ENDED
+        if not state.agent_left and not hung_up:
             return  # "End call" on the dashboard ends it for everyone
         if not state.agent_left:
             # The agent hung up their phone in a 3-way: as a PBX would, the others stay.
