@@ -50,12 +50,12 @@ def test_the_agent_opens_a_room_and_the_customer_gets_the_link(
     opened = _open(ada, conversation_id)
     assert opened.status_code == 200, opened.text
     room = opened.json()
-    assert room["conversation_id"] == conversation_id and room["agent_id"] == chat["ada_id"]
+    assert room["conversation_id"] == conversation_id
+    assert room["agent_id"] == chat["ada_id"]
     assert room["customer_joined"] is False
     customer_url = urlsplit(room["customer_url"])
-    assert customer_url.path == f"/video/{room['room_id']}" and customer_url.query.startswith(
-        "key="
-    )
+    assert customer_url.path == f"/video/{room['room_id']}"
+    assert customer_url.query.startswith("key=")
     # The link went to the customer as the agent's message in the chat.
     detail = ada.get(f"/api/v1/chats/conversations/{conversation_id}").json()
     texts = [m["text"] for m in detail["messages"]]
@@ -71,14 +71,16 @@ def test_the_agent_opens_a_room_and_the_customer_gets_the_link(
     # Both pages render: the agent's (logged in) and the customer's (by the key).
     assert ada.get(f"/video/{room['room_id']}").status_code == 200
     page = helpline.client.get(f"{customer_url.path}?{customer_url.query}")
-    assert page.status_code == 200 and 'data-role="customer"' in page.text
+    assert page.status_code == 200
+    assert 'data-role="customer"' in page.text
 
     ended = ada.post(f"/api/v1/video/rooms/{room['room_id']}/end")
     assert ended.status_code == 204
     assert [e.payload["ended_by"] for e in _events(helpline, "video.room_ended")] == ["agent"]
     assert ada.get(f"/api/v1/video/rooms/{room['room_id']}").status_code == 404
     gone = helpline.client.get(f"{customer_url.path}?{customer_url.query}")
-    assert gone.status_code == 404 and 'data-testid="video-gone"' in gone.text
+    assert gone.status_code == 404
+    assert 'data-testid="video-gone"' in gone.text
 
 
 def test_others_may_not_open_join_or_end_the_room(helpline: Helpline, chat: dict[str, Any]) -> None:
@@ -93,7 +95,8 @@ def test_others_may_not_open_join_or_end_the_room(helpline: Helpline, chat: dict
     assert bob.get(f"/video/{room['room_id']}").status_code == 403
     assert helpline.client.get(f"/video/{room['room_id']}?key=wrong").status_code == 403
     anonymous = helpline.client.get(f"/video/{room['room_id']}", follow_redirects=False)
-    assert anonymous.status_code == 303 and "/login" in anonymous.headers["location"]
+    assert anonymous.status_code == 303
+    assert "/login" in anonymous.headers["location"]
     # A resolved conversation gets no new room.
     assert ada.post(f"/api/v1/chats/conversations/{conversation_id}/resolve").status_code == 200
     ada.post(f"/api/v1/video/rooms/{room['room_id']}/end")
@@ -109,9 +112,9 @@ def test_signalling_is_relayed_between_agent_and_customer(
     key = urlsplit(room["customer_url"]).query.removeprefix("key=")
     client = helpline.client
 
-    with pytest.raises(WebSocketDisconnect):  # a wrong key is refused
-        with client.websocket_connect(f"/video/ws/{room_id}?key=wrong") as refused:
-            assert refused.receive_json()["type"] == "error"
+    with client.websocket_connect(f"/video/ws/{room_id}?key=wrong") as refused:
+        assert refused.receive_json()["type"] == "error"  # a wrong key is refused
+        with pytest.raises(WebSocketDisconnect):
             refused.receive_json()
 
     with client.websocket_connect(f"/video/ws/{room_id}", cookies=dict(ada.cookies)) as agent:

@@ -65,11 +65,14 @@ def test_who_may_call_the_sip_port_defaults_to_anyone_in_development_only() -> N
     chosen = Settings(sip_trusted_networks="192.168.1.0/24, 10.0.0.5")
     assert trusted(development, "203.0.113.9")
     assert not trusted(production, "203.0.113.9")
-    assert trusted(production, "127.0.0.1") and trusted(production, "::1")
-    assert trusted(chosen, "192.168.1.77") and trusted(chosen, "10.0.0.5")
-    assert not trusted(chosen, "10.0.0.6") and not trusted(chosen, "127.0.0.1")
+    assert trusted(production, "127.0.0.1")
+    assert trusted(production, "::1")
+    assert trusted(chosen, "192.168.1.77")
+    assert trusted(chosen, "10.0.0.5")
+    assert not trusted(chosen, "10.0.0.6")
+    assert not trusted(chosen, "127.0.0.1")
 
 
 def test_a_bad_trusted_network_is_refused_by_name() -> None:
-    with pytest.raises(ValidationError, match="HELPLINE_SIP_TRUSTED_NETWORKS: '10.0.0.300'"):
+    with pytest.raises(ValidationError, match=r"HELPLINE_SIP_TRUSTED_NETWORKS: '10\.0\.0\.300'"):
         Settings(sip_trusted_networks="192.168.1.0/24,10.0.0.300")

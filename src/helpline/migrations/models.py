@@ -16,6 +16,7 @@ from helpline.storage import eventlog
 from helpline.tags import models as tag_models
 from helpline.trunks import models as trunk_models
 from helpline.users import models as user_models
+from helpline.voice import models as voice_models
 
 __all__ = [
     "acd_models",
@@ -34,4 +35,5 @@ __all__ = [
     "tag_models",
     "trunk_models",
     "user_models",
+    "voice_models",
 ]

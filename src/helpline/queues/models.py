@@ -28,6 +28,7 @@ class CallQueue(Base):
     callback_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     callback_threshold_seconds: Mapped[int] = mapped_column(Integer, default=300)
     callback_caller_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    record_calls: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -137,6 +137,7 @@ def fields(kind: QueueKind) -> list[Field]:
                 help=_("E.164, e.g. +390612345678"),
                 optional=True,
             ),
+            Field("record_calls", _("Record calls"), "checkbox"),
         ]
     if kind is QueueKind.CHAT:
         return [

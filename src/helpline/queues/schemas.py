@@ -93,6 +93,7 @@ class CallQueueSettings(BaseModel):
     callback_enabled: bool | None = None
     callback_threshold_seconds: Seconds | None = None
     callback_caller_id: CallerId = None
+    record_calls: bool | None = None
 
 
 class CallQueueCreate(CallQueueSettings):
@@ -121,6 +122,7 @@ class CallQueueOut(BaseModel):
     callback_enabled: bool
     callback_threshold_seconds: int
     callback_caller_id: str | None
+    record_calls: bool
     created_at: datetime
     updated_at: datetime
 

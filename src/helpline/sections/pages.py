@@ -121,6 +121,24 @@ def agent_labels(pause_reasons: list[str]) -> dict[str, Any]:
         "reasons": {"missed_offers": _("Missed offers")},
         "failed": _("That did not work. Try again."),
         "softphone": softphone_labels(),
+        "call_controls": call_control_labels(),
+    }
+
+
+def call_control_labels() -> dict[str, str]:
+    """The agent's call controls' texts (``call_controls.js``)."""
+    return {
+        "recording": _("Recording"),
+        "recording_on": _("This call is being recorded."),
+        "recording_paused": _("Recording paused: the paused part is silent."),
+        "recording_off": _("This call is not recorded."),
+        "pause_recording": _("Pause recording"),
+        "resume_recording": _("Resume recording"),
+        "ringing": _("Ringing"),
+        "joined": _("On the call"),
+        "drop": _("Drop"),
+        "leave": _("Leave the call"),
+        "monitored": _("A supervisor is on this call."),
     }
 
 
@@ -246,6 +264,19 @@ async def supervisor_labels(session: Any) -> dict[str, Any]:
                 acd_api.WHY_UNASSIGNED_OFF: _("Logging into unassigned queues is off"),
             },
             "temporary_agent": _("Temporary agent"),
+            "monitor": {
+                "listen": _("Listen"),
+                "whisper": _("Whisper"),
+                "barge": _("Barge in"),
+                "stop": _("Stop monitoring"),
+                "calling": _("Your phone is ringing: answer it to join the call."),
+            },
+            "recording_kinds": {
+                "mixed": _("Everyone"),
+                "caller": _("Caller"),
+                "agent": _("Agent"),
+                "third_party": _("Third party"),
+            },
         }
     )
     labels["metrics"]["service_level"] = _("Service level")

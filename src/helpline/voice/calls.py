@@ -157,6 +157,7 @@ class InboundCall:
         asyncio.get_running_loop().create_task(self._connect_media(target, remote))
 
     async def _cleanup(self) -> None:
+        await self.voice.controls.call_ending(self)
         for ringing in list(self.ringing.values()):
             self._stop_ringing(ringing)
         if self.contact_id is not None:
@@ -427,6 +428,7 @@ class InboundCall:
             # Wrap-up starts now, whoever hung up.
             await self._acd_command(lambda r, now: r.end_contact(contact_id, now))
             self.contact_id = None
+        await self.voice.controls.agent_gone(self)  # a 3-way's caller may talk on
 
     # ---- ringing agents -----------------------------------------------------------------
 
@@ -552,6 +554,7 @@ class InboundCall:
         await self._connect_media(media_leg, remote)
         await media.bridge(self.media_leg, media_leg)
         self.bridged.set()
+        await self.voice.controls.bridged(self)
 
     @property
     def agent_media(self) -> str | None:
@@ -568,6 +571,7 @@ class InboundCall:
             await self.voice.media.stop_playing(self.media_leg)
             await self.voice.media.bridge(self.media_leg, media_leg)
             self.bridged.set()
+            await self.voice.controls.bridged(self)
         except Exception:
             log.exception(
                 "call %s: bridging the softphone of %s failed", self.leg.call_id, agent_id

@@ -61,6 +61,7 @@ from helpline.trunks.registration import RegistrationResult, TrunkRegistrar
 from helpline.trunks.schemas import TrunkSettings
 from helpline.users import repository as users
 from helpline.voice.calls import InboundCall
+from helpline.voice.controls import CallControls
 from helpline.voice.events import CallEnded, CallStarted, VoicemailLeft
 from helpline.voice.legs import CallLeg, InboundLeg, OutboundLeg
 
@@ -139,6 +140,7 @@ class VoiceService:
         self._trunk_registrar = TrunkRegistrar(on_result=self._trunk_registration_result)
         self._tasks: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        self.controls = CallControls(self, session_factory=session_factory, publish=publish)
 
     async def start(self, host: str, port: int) -> None:
         await self.endpoint.start(host, port)

@@ -73,6 +73,7 @@ from helpline.users import pages as users_pages
 from helpline.video import api as video_api
 from helpline.video import pages as video_pages
 from helpline.video.service import VideoRooms
+from helpline.voice import api as voice_api
 from helpline.voice.service import VoiceService
 from helpline.web.middleware import BodySizeLimit, RequestLocale, SecurityHeaders
 from helpline.webchat import api as webchat_api
@@ -322,6 +323,8 @@ def create_app(settings: Settings) -> FastAPI:
         prompts_api.music_router,
         trunks_api.router,
         softphone_api.router,
+        voice_api.router,
+        voice_api.recordings_router,
         contacts_api.router,
         chats_api.router,
         webchat_api.router,

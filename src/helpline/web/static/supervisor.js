@@ -41,6 +41,65 @@
       return response;
     });
   }
+  // Monitoring an agent's call: the supervisor's phone (or softphone) is called and joins.
+  function monitor(agentId, mode) {
+    showError("");
+    return fetch("/api/v1/calls/agents/" + agentId + "/monitor", {
+      method: mode ? "PUT" : "DELETE", headers: { "content-type": "application/json" },
+      body: mode ? JSON.stringify({ mode: mode }) : undefined, credentials: "same-origin"
+    }).then(function (response) {
+      if (!response.ok) {
+        response.json().then(function (data) {
+          var detail = data.detail;
+          showError(typeof detail === "string" ? detail : (detail && detail.message) || T.failed);
+        }, function () { showError(T.failed); });
+      } else {
+        var note = $("monitor-note");
+        if (note) { note.textContent = mode ? T.monitor.calling : ""; note.hidden = !mode; }
+      }
+      return response;
+    });
+  }
+  function monitorButton(agentId, mode, label, testid) {
+    var button = el("button", label, { type: "button", "class": "secondary", "data-testid": testid });
+    button.onclick = function () { monitor(agentId, mode); };
+    return button;
+  }
+  // The queue's call recordings, a row per call segment with a link per file.
+  function loadRecordings() {
+    var rows = $("recordings-rows");
+    if (!rows || !queueKey) { return; }
+    fetch("/api/v1/recordings?queue_id=" + encodeURIComponent(queueKey), { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : []; })
+      .then(function (recordings) {
+        rows.textContent = "";
+        var segments = {};
+        var order = [];
+        recordings.forEach(function (r) {
+          var key = r.call_id + "#" + r.segment;
+          if (!segments[key]) { segments[key] = []; order.push(key); }
+          segments[key].push(r);
+        });
+        order.forEach(function (key) {
+          var kinds = ["mixed", "caller", "agent", "third_party"];
+          var files = segments[key].sort(function (a, b) { return kinds.indexOf(a.kind) - kinds.indexOf(b.kind); });
+          var first = files[0];
+          var tr = el("tr", null, { "data-testid": "recording-row" });
+          tr.appendChild(el("td", first.call_id.slice(0, 12) + (first.segment > 1 ? " · " + first.segment : "")));
+          tr.appendChild(el("td", new Date(first.started_at).toLocaleString()));
+          tr.appendChild(el("td", first.duration_ms === null ? "—" : duration(first.duration_ms / 1000)));
+          var cell = el("td");
+          files.forEach(function (r) {
+            var label = (T.recording_kinds && T.recording_kinds[r.kind]) || r.kind;
+            cell.appendChild(el("a", label, { href: "/api/v1/recordings/" + r.id + "/file", download: "", "data-testid": "recording-file" }));
+            cell.appendChild(document.createTextNode(" "));
+          });
+          tr.appendChild(cell);
+          rows.appendChild(tr);
+        });
+        $("no-recordings").hidden = order.length > 0;
+      });
+  }
   function metric(list, label, value) {
     list.appendChild(el("dt", label));
     list.appendChild(el("dd", value));
@@ -127,6 +186,12 @@
         else { cell.appendChild(action(T.pause_all, base + "pause", "agent-pause")); }
       }
       if (a.status === "wrap_up") { cell.appendChild(action(T.end_wrap_up, base + "end-wrap-up", "agent-end-wrap-up")); }
+      if (a.status === "busy" && T.monitor) {
+        cell.appendChild(monitorButton(a.agent_id, "listen", T.monitor.listen, "agent-monitor-listen"));
+        cell.appendChild(monitorButton(a.agent_id, "whisper", T.monitor.whisper, "agent-monitor-whisper"));
+        cell.appendChild(monitorButton(a.agent_id, "barge", T.monitor.barge, "agent-monitor-barge"));
+        cell.appendChild(monitorButton(a.agent_id, null, T.monitor.stop, "agent-monitor-stop"));
+      }
       tr.appendChild(cell);
       rows.appendChild(tr);
     });
@@ -189,6 +254,7 @@
     $("log-agents-open").onclick = function () { $("log-agents").showModal(); loadCandidates(); };
     $("candidate-search").oninput = loadCandidates;
     $("candidate-role").onchange = loadCandidates;
+    if ($("recordings-refresh")) { $("recordings-refresh").onclick = loadRecordings; loadRecordings(); }
   }
   Helpline.live(["acd.queue_view"], function (initial, _last, serverTime) {
     state = initial;
