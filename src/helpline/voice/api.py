@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from helpline.acd.api import AcdDep, AgentAtWork, Supervisor
 from helpline.acd.service import agent_key, visible_queue_ids
-from helpline.errors import DomainError
+from helpline.errors import DomainError, NotFound
 from helpline.http.deps import MatrixDep, SessionDep
 from helpline.http.errors import http_error
 from helpline.users.models import User
@@ -51,11 +51,14 @@ async def _run(work: Any) -> dict[str, Any]:
 # ---- the agent's call -------------------------------------------------------------------
 
 
-@router.get("/me")
-async def my_call(user: AgentAtWork, controls: Controls) -> dict[str, Any]:
-    """The call I am on: its recording state and the third party, if any."""
+@router.get("/me", responses={204: {"description": "I am on no call"}})
+async def my_call(user: AgentAtWork, controls: Controls) -> Any:
+    """The call I am on: its recording state and the third party, if any. No content
+    when I am on no call: the dashboard asks every few seconds, and that is no error."""
     try:
         return controls.agent_call(agent_key(user.id))
+    except NotFound:
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
     except DomainError as error:
         raise http_error(error) from error
 

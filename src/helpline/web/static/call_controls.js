@@ -73,6 +73,7 @@
   function refresh() {
     if (document.hidden) { return Promise.resolve(); }
     return fetch("/api/v1/calls/me", { credentials: "same-origin" }).then(function (response) {
+      if (response.status === 204) { render(null); return; }  // on no call
       if (response.ok) { return response.json().then(render); }
       if (response.status === 503 && timer) { clearInterval(timer); }  // no voice here
       render(null);
