@@ -115,3 +115,22 @@ class WidgetDeleted(Event):
 TYPING = "chat.typing"
 # Not stored: a waiting webchat customer's place in line changed.
 QUEUE_POSITION = "chat.queue_position"
+
+
+class TranscriptRequested(_ConversationEvent):
+    """The webchat customer asks for the transcript by email, sent when it is resolved."""
+
+    type = "chat.transcript_requested"
+    email: str
+
+
+class TranscriptSent(_ConversationEvent):
+    type = "chat.transcript_sent"
+    email: str
+
+
+class TranscriptFailed(_ConversationEvent):
+    type = "chat.transcript_failed"
+    email: str
+    reason: str
+    final: bool  # no further attempt

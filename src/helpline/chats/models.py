@@ -55,6 +55,10 @@ class Conversation(Base):
     unassigned_since: Mapped[datetime | None] = mapped_column(default=None)
     assigned_at: Mapped[datetime | None] = mapped_column(default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The customer asked for the transcript by email (webchat): sent once resolved.
+    transcript_to: Mapped[str | None] = mapped_column(String(254), default=None)
+    transcript_sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    transcript_attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_inbound_at: Mapped[datetime | None] = mapped_column(default=None)
     last_outbound_at: Mapped[datetime | None] = mapped_column(default=None)
 

@@ -104,6 +104,17 @@ async def live_conversations(session: AsyncSession) -> Sequence[Conversation]:
     ).all()
 
 
+async def transcripts_due(session: AsyncSession, *, max_attempts: int) -> Sequence[Conversation]:
+    """Resolved conversations whose customer asked for the transcript, not sent yet."""
+    query = select(Conversation).where(
+        Conversation.status == "resolved",
+        Conversation.transcript_to.is_not(None),
+        Conversation.transcript_sent_at.is_(None),
+        Conversation.transcript_attempts < max_attempts,
+    )
+    return (await session.scalars(query.order_by(Conversation.id).limit(50))).all()
+
+
 async def visible_live(
     session: AsyncSession,
     *,

@@ -24,11 +24,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
+import smtplib
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.exc import IntegrityError
@@ -57,6 +60,9 @@ from helpline.chats.events import (
     MessageReceived,
     MessageSent,
     MessageStatusChanged,
+    TranscriptFailed,
+    TranscriptRequested,
+    TranscriptSent,
 )
 from helpline.chats.metrics import ChatBoard
 from helpline.chats.models import ChatAttachment, ChatMessage, ChatOutbox, Conversation
@@ -69,6 +75,7 @@ from helpline.core.acd import events as core_events
 from helpline.core.acd.model import ContactKind, NewContact
 from helpline.core.acd.router import Router
 from helpline.errors import Invalid, NotAllowed, NotFound
+from helpline.i18n import translations
 from helpline.queues import repository as queue_repository
 from helpline.queues.models import ChatQueue
 from helpline.realtime.bus import EventBus
@@ -99,6 +106,18 @@ IDENTITY_OF_CHANNEL = {
     Channel.INSTAGRAM: IdentityKind.INSTAGRAM,
 }
 MEDIA_SALT = "helpline.chat-media"
+TRANSCRIPT_MAX_ATTEMPTS = 5  # then the failure is final (an event says so)
+TRANSCRIPT_MAX_MESSAGES = 1000
+# One address: something@domain.tld, no spaces (the relay checks the rest).
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
+
+
+class Mailer(Protocol):
+    """Sends one plain-text email (``helpline.channels.email.SmtpRelay``)."""
+
+    async def send(self, *, recipients: list[str], subject: str, body: str) -> None: ...
+
+
 # The chat queues' channel names (``queues.schemas.ChatChannel``) where they differ.
 QUEUE_CHANNEL = {Channel.MESSENGER: "facebook"}
 
@@ -176,8 +195,14 @@ class ChatService:
         clock: Callable[[], datetime] = utcnow,
         background: bool = True,
         poll_seconds: float = 1.0,
+        mailer: Mailer | None = None,
+        language: str = "en",
+        timezone: str = "UTC",
     ) -> None:
         self._factory = session_factory
+        self.mailer = mailer
+        self._language = language
+        self._tz = ZoneInfo(timezone)
         self._bus = bus
         self.acd = acd
         self.store = attachments
@@ -927,6 +952,96 @@ class ChatService:
 
     # ------------------------------------------------------------------ reassignment
 
+    async def request_transcript(self, *, conversation_id: int, email: str) -> Conversation:
+        """The customer wants the transcript by email: sent once the conversation is
+        resolved (at once if it is already), retried while the mail relay refuses it."""
+        if self.mailer is None:
+            raise NotAllowed("transcripts by email are not set up here (no mail relay)")
+        email = email.strip()
+        if not _EMAIL.fullmatch(email):
+            raise Invalid(f"{email[:60]!r} is not an email address", field="email")
+        async with self._lock:
+            now = self.now()
+            async with self._transaction() as (session, _work):
+                conversation = await repository.get_conversation(session, conversation_id)
+                if conversation is None:
+                    raise NotFound(f"no conversation with id {conversation_id}")
+                conversation.transcript_to = email
+                conversation.transcript_sent_at = None
+                conversation.transcript_attempts = 0
+                await repository.flush(session)
+                append_event(
+                    session,
+                    TranscriptRequested(conversation=snapshot(conversation), email=email),
+                    occurred_at=now,
+                )
+        return conversation
+
+    async def process_transcripts(self, now: datetime | None = None) -> int:
+        """Send the transcripts due; returns how many were sent."""
+        if self.mailer is None:
+            return 0
+        async with self._factory() as session:
+            due = await repository.transcripts_due(session, max_attempts=TRANSCRIPT_MAX_ATTEMPTS)
+            jobs = []
+            for conversation in due:
+                rows = await repository.messages(
+                    session, conversation.id, before_id=None, limit=TRANSCRIPT_MAX_MESSAGES
+                )
+                jobs.append((conversation.id, conversation.transcript_to or "", rows))
+        sent = 0
+        for conversation_id, email, rows in jobs:
+            subject, body = self._transcript(rows)
+            try:
+                await self.mailer.send(recipients=[email], subject=subject, body=body)
+            except (OSError, smtplib.SMTPException) as error:
+                await self._transcript_done(conversation_id, email, str(error) or "refused", now)
+                continue
+            await self._transcript_done(conversation_id, email, None, now)
+            sent += 1
+        return sent
+
+    async def _transcript_done(
+        self, conversation_id: int, email: str, error: str | None, at: datetime | None
+    ) -> None:
+        async with self._lock:
+            now = at or self.now()
+            async with self._transaction() as (session, _work):
+                conversation = await repository.get_conversation(session, conversation_id)
+                if conversation is None or conversation.transcript_to != email:
+                    return  # asked again meanwhile (another address): that request counts
+                event: TranscriptSent | TranscriptFailed
+                if error is None:
+                    conversation.transcript_sent_at = now
+                    event = TranscriptSent(conversation=snapshot(conversation), email=email)
+                else:
+                    conversation.transcript_attempts += 1
+                    final = conversation.transcript_attempts >= TRANSCRIPT_MAX_ATTEMPTS
+                    log.warning(
+                        "transcript of conversation %s not sent: %s", conversation_id, error
+                    )
+                    event = TranscriptFailed(
+                        conversation=snapshot(conversation),
+                        email=email,
+                        reason=error[:300],
+                        final=final,
+                    )
+                await repository.flush(session)
+                append_event(session, event, occurred_at=now)
+
+    def _transcript(self, rows: Sequence[ChatMessage]) -> tuple[str, str]:
+        """The email: in the organization's language and time zone."""
+        _ = translations(self._language).gettext  # (named so that extraction finds them)
+        you, us, file_label = _("You"), _("Us"), _("file")
+        lines = [_("The transcript of your conversation with us:"), ""]
+        for message in rows:
+            when = message.created_at.astimezone(self._tz).strftime("%Y-%m-%d %H:%M")
+            who = you if message.direction == Direction.IN else us
+            lines.append(f"[{when}] {who}: {message.text}".rstrip())
+            for attachment in message.attachments:
+                lines.append(f"    ({file_label}: {attachment.filename})")
+        return _("Your conversation with us"), "\n".join(lines) + "\n"
+
     async def check_reassignments(self, now: datetime | None = None) -> list[int]:
         """Assigned conversations whose agent has not replied within the queue's
         ``reassign_after_seconds`` (counted from the customer's unanswered message, or the
@@ -962,6 +1077,8 @@ class ChatService:
                     await self.check_reassignments()
                 if self._reconcile_needed and self.board.has_unassigned():
                     await self.reconcile()
+                if self.mailer is not None:
+                    await self.process_transcripts()
             except Exception:
                 log.exception("chat timers failed")
 

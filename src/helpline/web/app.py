@@ -41,6 +41,7 @@ from helpline.contacts import api as contacts_api
 from helpline.devices import api as devices_api
 from helpline.help import api as help_api
 from helpline.help import pages as help_pages
+from helpline.help.api import smtp_relay
 from helpline.http.deps import (
     CSRF_COOKIE,
     CsrfFailed,
@@ -120,8 +121,13 @@ def _start_providers(
     return sms, pages
 
 
+# Paths whose callers are programs (the REST API, the webchat widget's API, providers'
+# webhooks): their errors are JSON, the pages' are pages.
+MACHINE_PREFIXES = (API_PREFIX, "/webchat/api/", "/webhooks/", "/video/ws/")
+
+
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith(API_PREFIX)
+    return request.url.path.startswith(MACHINE_PREFIXES)
 
 
 def _page_error(request: Request, status_code: int, title: str, message: str) -> Response:
@@ -205,6 +211,9 @@ def create_app(settings: Settings) -> FastAPI:
         await acd.start()
         app.state.acd = acd
         chats = ChatService(
+            mailer=smtp_relay(settings),
+            language=settings.default_language,
+            timezone=settings.timezone,
             session_factory=app.state.session_factory,
             bus=app.state.bus,
             acd=acd,

@@ -230,6 +230,7 @@ async def widget_config(widget: WidgetDep, request: Request) -> dict[str, Any]:
         "online": service.online(request.app.state.acd, widget),
         "max_files": request.app.state.chats.limits.max_files,
         "max_file_bytes": request.app.state.chats.limits.max_file_bytes,
+        "transcript": request.app.state.chats.mailer is not None,
         "labels": widget_labels(),
     }
 
@@ -255,6 +256,9 @@ def widget_labels() -> dict[str, str]:
         "resolved": _("This conversation is closed. Write again to reopen it."),
         "failed": _("That did not work. Try again."),
         "too_many_files": _("At most {count} files a message."),
+        "transcript": _("Email me the transcript"),
+        "transcript_send": _("Send it to me"),
+        "transcript_requested": _("We will email you the transcript when the chat ends."),
     }
 
 
@@ -351,6 +355,38 @@ async def send_message(
     except DomainError as error:
         raise http_error(error) from error
     return {"message_id": received.message_id, "duplicate": received.duplicate}
+
+
+class TranscriptIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[str | None, Field(max_length=254)] = None
+
+
+@visitor_router.post("/transcript", status_code=status.HTTP_202_ACCEPTED)
+async def request_transcript(
+    body: TranscriptIn,
+    request: Request,
+    widget: WidgetDep,
+    session: SessionDep,
+    chats: ChatsDep,
+) -> dict[str, Any]:
+    """Email me the transcript when the chat ends (to the email given, or the pre-chat
+    form's)."""
+    visitor, conversation = await visitor_conversation(request, session, widget)
+    if conversation is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "start a chat first")
+    email = body.email or visitor.email
+    if not email:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY,
+            {"message": "give the email address to send it to", "field": "email"},
+        )
+    try:
+        await chats.request_transcript(conversation_id=conversation.id, email=email)
+    except DomainError as error:
+        raise http_error(error) from error
+    return {"email": email}
 
 
 @visitor_router.post("/offline", status_code=status.HTTP_201_CREATED)

@@ -75,6 +75,9 @@
       ".msg img { max-width: 100%; border-radius: 6px; display: block; }",
       ".composer { display: flex; gap: 6px; padding: 8px 14px; border-top: 1px solid #e4e6eb; align-items: center; }",
       ".composer textarea { flex: 1; resize: none; height: 36px; }",
+      ".transcript { display: flex; gap: 6px; padding: 4px 14px; font-size: 12px; align-items: center; }",
+      ".transcript input { flex: 1; font: inherit; }",
+      ".transcript .link { background: none; border: 0; padding: 0; color: inherit; text-decoration: underline; cursor: pointer; font: inherit; }",
       ".notice { margin: 0 14px 6px; color: #555; min-height: 1em; }",
       ".error { margin: 0 14px 8px; color: #b00020; }"
     ].join("\n");
@@ -179,8 +182,29 @@
         });
       };
       panel.insertBefore(composer, notice);
+      if (config.transcript) { panel.insertBefore(transcriptForm(), notice); }
     }
     connect();
+  }
+
+  function transcriptForm() {
+    // "Email me the transcript": the pre-chat email is used unless another is typed.
+    var box = el("form", { "class": "transcript", "data-testid": "webchat-transcript" });
+    var ask = el("button", { type: "button", "class": "link", "data-testid": "webchat-transcript-open" }, T.transcript);
+    var email = el("input", { type: "email", hidden: "", "aria-label": T.email, placeholder: T.email, "data-testid": "webchat-transcript-email" });
+    var send = el("button", { type: "submit", hidden: "", "data-testid": "webchat-transcript-send" }, T.transcript_send);
+    box.appendChild(ask); box.appendChild(email); box.appendChild(send);
+    ask.onclick = function () { ask.hidden = true; email.hidden = false; send.hidden = false; email.focus(); };
+    box.onsubmit = function (event) {
+      event.preventDefault();
+      showError("");
+      var payload = email.value.trim() ? { email: email.value.trim() } : {};
+      request("/transcript", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(payload) }).then(function () {
+        box.textContent = "";
+        box.appendChild(el("span", { "data-testid": "webchat-transcript-requested" }, T.transcript_requested));
+      }, function (error) { showError(error.message); });
+    };
+    return box;
   }
 
   function sendTyping(on) { request("/typing", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ typing: on }) }).catch(function () {}); }
