@@ -5,6 +5,7 @@ it; refused with a clear message when it cannot be (no relay, no address, no cha
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -118,8 +119,14 @@ def test_a_refused_transcript_is_retried_then_given_up(
         assert asked.status_code == 202, asked.text
         chat["agent"].post(f"/api/v1/chats/conversations/{chat['id']}/resolve")
         chats = helpline.app.state.chats
-        for _ in range(TRANSCRIPT_MAX_ATTEMPTS + 2):
-            assert call(helpline, chats.process_transcripts) == 0
+        start = chats.now()
+        assert call(helpline, lambda: chats.process_transcripts(start)) == 0
+        # Not again at once: the next attempt waits (1, 2, 4, 8 minutes).
+        assert call(helpline, lambda: chats.process_transcripts(start)) == 0
+        assert len(_events(helpline, "chat.transcript_failed")) == 1
+        for hours in range(1, TRANSCRIPT_MAX_ATTEMPTS + 2):
+            later = start + timedelta(hours=hours)
+            assert call(helpline, lambda later=later: chats.process_transcripts(later)) == 0
         failed = [e.payload for e in _events(helpline, "chat.transcript_failed")]
         assert len(failed) == TRANSCRIPT_MAX_ATTEMPTS  # then no further attempt
         assert [f["final"] for f in failed] == [False] * (TRANSCRIPT_MAX_ATTEMPTS - 1) + [True]

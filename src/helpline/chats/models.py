@@ -59,6 +59,7 @@ class Conversation(Base):
     transcript_to: Mapped[str | None] = mapped_column(String(254), default=None)
     transcript_sent_at: Mapped[datetime | None] = mapped_column(default=None)
     transcript_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    transcript_next_at: Mapped[datetime | None] = mapped_column(default=None)  # after a refusal
     last_inbound_at: Mapped[datetime | None] = mapped_column(default=None)
     last_outbound_at: Mapped[datetime | None] = mapped_column(default=None)
 

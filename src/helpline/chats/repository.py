@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from helpline.chats.models import (
@@ -104,13 +104,17 @@ async def live_conversations(session: AsyncSession) -> Sequence[Conversation]:
     ).all()
 
 
-async def transcripts_due(session: AsyncSession, *, max_attempts: int) -> Sequence[Conversation]:
-    """Resolved conversations whose customer asked for the transcript, not sent yet."""
+async def transcripts_due(
+    session: AsyncSession, *, max_attempts: int, now: datetime
+) -> Sequence[Conversation]:
+    """Resolved conversations whose customer asked for the transcript, not sent yet, and
+    not waiting before another attempt."""
     query = select(Conversation).where(
         Conversation.status == "resolved",
         Conversation.transcript_to.is_not(None),
         Conversation.transcript_sent_at.is_(None),
         Conversation.transcript_attempts < max_attempts,
+        or_(Conversation.transcript_next_at.is_(None), Conversation.transcript_next_at <= now),
     )
     return (await session.scalars(query.order_by(Conversation.id).limit(50))).all()
 

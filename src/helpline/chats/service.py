@@ -107,6 +107,7 @@ IDENTITY_OF_CHANNEL = {
 }
 MEDIA_SALT = "helpline.chat-media"
 TRANSCRIPT_MAX_ATTEMPTS = 5  # then the failure is final (an event says so)
+TRANSCRIPT_FIRST_RETRY = timedelta(minutes=1)
 TRANSCRIPT_MAX_MESSAGES = 1000
 # One address: something@domain.tld, no spaces (the relay checks the rest).
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+")
@@ -969,6 +970,7 @@ class ChatService:
                 conversation.transcript_to = email
                 conversation.transcript_sent_at = None
                 conversation.transcript_attempts = 0
+                conversation.transcript_next_at = None
                 await repository.flush(session)
                 append_event(
                     session,
@@ -981,8 +983,11 @@ class ChatService:
         """Send the transcripts due; returns how many were sent."""
         if self.mailer is None:
             return 0
+        now = now or self.now()
         async with self._factory() as session:
-            due = await repository.transcripts_due(session, max_attempts=TRANSCRIPT_MAX_ATTEMPTS)
+            due = await repository.transcripts_due(
+                session, max_attempts=TRANSCRIPT_MAX_ATTEMPTS, now=now
+            )
             jobs = []
             for conversation in due:
                 rows = await repository.messages(
@@ -1017,6 +1022,9 @@ class ChatService:
                 else:
                     conversation.transcript_attempts += 1
                     final = conversation.transcript_attempts >= TRANSCRIPT_MAX_ATTEMPTS
+                    # 1, 2, 4, 8 minutes: a relay that is down for a while gets the time
+                    wait = TRANSCRIPT_FIRST_RETRY * 2 ** (conversation.transcript_attempts - 1)
+                    conversation.transcript_next_at = now + wait
                     log.warning(
                         "transcript of conversation %s not sent: %s", conversation_id, error
                     )

@@ -1,4 +1,4 @@
-"""chat transcripts by email: the address, when it was sent, the attempts
+"""chat transcripts by email: the address, when it was sent, the attempts, the next one
 
 Revision ID: 0013
 Revises: 0012
@@ -29,8 +29,16 @@ def upgrade() -> None:
         "conversations",
         sa.Column("transcript_attempts", sa.Integer(), nullable=False, server_default="0"),
     )
+    op.add_column(
+        "conversations", sa.Column("transcript_next_at", UTCDateTime(timezone=True), nullable=True)
+    )
 
 
 def downgrade() -> None:
-    for column in ("transcript_attempts", "transcript_sent_at", "transcript_to"):
+    for column in (
+        "transcript_next_at",
+        "transcript_attempts",
+        "transcript_sent_at",
+        "transcript_to",
+    ):
         op.drop_column("conversations", column)  # SQLite 3.35+ drops them in place
