@@ -50,5 +50,6 @@ ROUTES: list[Route] = [
     public("POST", f"{VISITOR}/messages"),
     public("POST", f"{VISITOR}/offline", {"name": "x", "email": "x@example.com", "text": "x"}),
     public("POST", f"{VISITOR}/typing", {"typing": True}),
+    public("POST", f"{VISITOR}/transcript", {"email": "x@example.com"}),
     Route("GET", "/webchat/demo", PUBLIC, page_get("/webchat/demo"), page=True),
 ]

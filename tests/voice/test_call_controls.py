@@ -319,7 +319,7 @@ def test_a_three_way_call_where_everyone_hears_everyone_then_the_agent_leaves(
         assert _tones(third_heard) == {CALLER}
         me = (await _call(agent, "GET", "/api/v1/acd/me")).json()
         assert me["status"] in ("wrap_up", "ready"), me
-        assert (await _call(agent, "GET", "/api/v1/calls/me")).status_code == 404
+        assert (await _call(agent, "GET", "/api/v1/calls/me")).status_code == 204
         # The caller hangs up: the third party's phone hears BYE.
         assert await caller.hang_up(invite, response) == 200
         await _until(lambda: third.byes == 1, "the third party is hung up")
